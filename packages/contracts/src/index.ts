@@ -1,0 +1,15 @@
+/**
+ * @clickvid/contracts: the public HTTP API as zod schemas. The server validates
+ * with them, the SDK parses with them, and /openapi.json is generated from them.
+ */
+export { ERROR_CATALOGUE, ErrorCode, ErrorBody, JobError } from './errors.js';
+export {
+  Quality, Lane, AspectRatio, JobStatus, TERMINAL_STATUSES, Metadata, JobId,
+  GenerateRequest, PromoteRequest, EffectiveParams, ModelRef, Cost, Usage,
+  Job, JobListQuery, JobList, JobEvent,
+} from './jobs.js';
+export { AssetKind, Asset } from './assets.js';
+export { UsageQuery, UsageRow, UsageReport } from './usage.js';
+export { ModelTier, ModelInfo, ModelList } from './models.js';
+export { WebhookEventType, WebhookEvent } from './webhooks.js';
+export const API_VERSION = 'v1';

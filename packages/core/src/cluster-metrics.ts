@@ -1,0 +1,85 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+
+const HASH = 'cv:metrics';
+
+/** Histograms every process can observe into; the server renders them at /metrics. */
+export const HISTOGRAMS = {
+  clickvid_batch_size: { help: 'Videos per inference batch.', buckets: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32] },
+  clickvid_queue_wait_seconds: { help: 'Time from submit to start of work.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] },
+  clickvid_inference_seconds: { help: 'Wall time of one batched session.run.', buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] },
+  clickvid_encode_seconds: { help: 'Wall time to encode one video and its poster.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] },
+  clickvid_job_duration_seconds: { help: 'Submit to terminal state.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900] },
+} as const;
+
+export const COUNTERS = {
+  clickvid_jobs_total: 'Jobs that reached a terminal state.',
+  clickvid_gpu_seconds_total: 'Metered compute seconds.',
+  clickvid_cache_hits_total: 'Jobs served from the output cache.',
+} as const;
+
+export type HistogramName = keyof typeof HISTOGRAMS;
+export type CounterName = keyof typeof COUNTERS;
+type Labels = Record<string, string>;
+
+const labelKey = (l: Labels) =>
+  Object.keys(l)
+    .sort()
+    .map((k) => `${k}="${String(l[k]).replace(/["\\\n]/g, '_')}"`)
+    .join(',');
+
+/**
+ * Cluster-wide counters and histograms kept in one Redis hash, so that what workers
+ * observe (batch sizes, inference time) is scraped from the API server like the rest.
+ */
+export class ClusterMetrics {
+  constructor(private readonly redis: Redis) {}
+
+  observe(name: HistogramName, labels: Labels, value: number, tx?: ChainableCommander): void {
+    const p = tx ?? this.redis.pipeline();
+    const lk = labelKey(labels);
+    for (const b of HISTOGRAMS[name].buckets) if (value <= b) p.hincrby(HASH, `${name}|${lk}|${b}`, 1);
+    p.hincrby(HASH, `${name}|${lk}|+Inf`, 1);
+    p.hincrbyfloat(HASH, `${name}|${lk}|sum`, value);
+    if (!tx) void p.exec().catch(() => undefined);
+  }
+
+  inc(name: CounterName, labels: Labels, by = 1, tx?: ChainableCommander): void {
+    const p = tx ?? this.redis.pipeline();
+    p.hincrbyfloat(HASH, `${name}|${labelKey(labels)}|value`, by);
+    if (!tx) void p.exec().catch(() => undefined);
+  }
+
+  /** Prometheus text exposition of everything recorded. */
+  async render(): Promise<string> {
+    const all = await this.redis.hgetall(HASH);
+    const series = new Map<string, Map<string, Map<string, number>>>();
+    for (const [field, v] of Object.entries(all)) {
+      const [name, lk, part] = field.split('|') as [string, string, string];
+      const byLabels = series.get(name) ?? new Map();
+      const parts = byLabels.get(lk) ?? new Map();
+      parts.set(part, Number(v));
+      byLabels.set(lk, parts);
+      series.set(name, byLabels);
+    }
+    const out: string[] = [];
+    const lbl = (lk: string, extra?: string) => {
+      const s = [lk, extra].filter(Boolean).join(',');
+      return s ? `{${s}}` : '';
+    };
+    for (const [name, help] of Object.entries(COUNTERS)) {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+      for (const [lk, parts] of series.get(name) ?? []) out.push(`${name}${lbl(lk)} ${parts.get('value') ?? 0}`);
+    }
+    for (const [name, def] of Object.entries(HISTOGRAMS)) {
+      out.push(`# HELP ${name} ${def.help}`, `# TYPE ${name} histogram`);
+      for (const [lk, parts] of series.get(name) ?? []) {
+        for (const b of def.buckets) out.push(`${name}_bucket${lbl(lk, `le="${b}"`)} ${parts.get(String(b)) ?? 0}`);
+        const count = parts.get('+Inf') ?? 0;
+        out.push(`${name}_bucket${lbl(lk, 'le="+Inf"')} ${count}`);
+        out.push(`${name}_sum${lbl(lk)} ${parts.get('sum') ?? 0}`);
+        out.push(`${name}_count${lbl(lk)} ${count}`);
+      }
+    }
+    return `${out.join('\n')}\n`;
+  }
+}

@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The repository root, found from this file (packages/core/{src,dist}/config.*). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * Every environment variable clickvid reads. Parsed once per process, frozen.
+ * Nothing else in the code base touches `process.env`.
+ */
+const EnvSchema = z.object({
+  CLICKVID_REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  CLICKVID_HOST: z.string().default('127.0.0.1'),
+  CLICKVID_PORT: int(0, 65535).default(8080),
+  CLICKVID_PUBLIC_URL: z.url().optional(),
+  CLICKVID_DATA_DIR: z.string().default(path.join(REPO_ROOT, '.clickvid')),
+  CLICKVID_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CLICKVID_SIGNING_SECRET: z.string().min(16).optional(),
+  CLICKVID_BOOTSTRAP_API_KEY: z.string().min(16).optional(),
+  CLICKVID_BOOTSTRAP_TEAM: z.string().regex(/^[a-z0-9_-]{1,40}$/).default('dev'),
+  CLICKVID_BOOTSTRAP_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+
+  CLICKVID_STORAGE: z.enum(['local', 's3']).default('local'),
+  CLICKVID_STORAGE_DIR: z.string().optional(),
+  CLICKVID_S3_BUCKET: z.string().optional(),
+  CLICKVID_S3_REGION: z.string().default('us-east-1'),
+  CLICKVID_S3_ENDPOINT: z.url().optional(),
+  CLICKVID_S3_FORCE_PATH_STYLE: bool.default(false),
+  CLICKVID_S3_PREFIX: z.string().default(''),
+  CLICKVID_S3_ACCESS_KEY_ID: z.string().optional(),
+  CLICKVID_S3_SECRET_ACCESS_KEY: z.string().optional(),
+  CLICKVID_CDN_BASE_URL: z.url().optional(),
+  CLICKVID_ASSET_URL_TTL_S: int(10, 7 * 24 * 3600).default(900),
+
+  CLICKVID_MODELS_DIR: z.string().default(path.join(REPO_ROOT, 'models')),
+  CLICKVID_MODEL: z.string().default('clickvid-shapes'),
+  CLICKVID_ORT_THREADS: int(1, 64).default(2),
+  CLICKVID_FFMPEG: z.string().default('ffmpeg'),
+  CLICKVID_WORKER_CONCURRENCY: int(1, 256).optional(),
+  CLICKVID_WORKER_METRICS_PORT: int(0, 65535).optional(),
+  CLICKVID_DRAFT_MAX_BATCH: int(1, 64).default(8),
+  CLICKVID_DRAFT_BATCH_WINDOW_MS: int(0, 10_000).default(150),
+  CLICKVID_FINAL_MAX_BATCH: int(1, 64).default(4),
+  CLICKVID_FINAL_BATCH_WINDOW_MS: int(0, 60_000).default(2000),
+  CLICKVID_DRAFT_WAIT_BUDGET_MS: int(0, 600_000).default(5000),
+
+  CLICKVID_RATE_LIMIT_PER_MIN: int(1, 1_000_000).default(1200),
+  CLICKVID_DAILY_GPU_SECONDS: z.coerce.number().positive().optional(),
+  CLICKVID_CREDITS_PER_GPU_SECOND: z.coerce.number().positive().default(10),
+  CLICKVID_ALLOW_PRIVATE_WEBHOOKS: bool.default(false),
+  CLICKVID_JOB_TTL_DAYS: int(1, 3650).default(30),
+});
+
+export type Config = Readonly<{
+  redisUrl: string;
+  host: string;
+  port: number;
+  /** Base URL clients reach the API on; signed local asset URLs point here. */
+  publicUrl: string;
+  dataDir: string;
+  logLevel: z.infer<typeof EnvSchema>['CLICKVID_LOG_LEVEL'];
+  /** HMAC key for local asset URLs. Random per process when unset (URLs then don't survive a restart). */
+  signingSecret: string;
+  signingSecretGenerated: boolean;
+  bootstrap: { apiKey?: string; team: string; webhookSecret?: string };
+  storage: {
+    driver: 'local' | 's3';
+    dir: string;
+    urlTtlS: number;
+    s3: {
+      bucket?: string; region: string; endpoint?: string; forcePathStyle: boolean; prefix: string;
+      accessKeyId?: string; secretAccessKey?: string; cdnBaseUrl?: string;
+    };
+  };
+  model: { dir: string; name: string };
+  ortThreads: number;
+  ffmpegPath: string;
+  workerConcurrency?: number;
+  workerMetricsPort?: number;
+  batching: Record<'draft' | 'final', { maxBatch: number; windowMs: number }>;
+  draftWaitBudgetMs: number;
+  rateLimitPerMin: number;
+  dailyGpuSecondsQuota?: number;
+  creditsPerGpuSecond: number;
+  allowPrivateWebhooks: boolean;
+  jobTtlS: number;
+}>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the environment once. A bad value throws a ConfigError naming the variable;
+ * entry points print it and exit.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (e.CLICKVID_STORAGE === 's3' && !e.CLICKVID_S3_BUCKET) {
+    throw new ConfigError('invalid configuration:\n  CLICKVID_S3_BUCKET: required when CLICKVID_STORAGE=s3');
+  }
+  const publicUrl = (e.CLICKVID_PUBLIC_URL ?? `http://${e.CLICKVID_HOST}:${e.CLICKVID_PORT}`).replace(/\/+$/, '');
+  const config: Config = {
+    redisUrl: e.CLICKVID_REDIS_URL,
+    host: e.CLICKVID_HOST,
+    port: e.CLICKVID_PORT,
+    publicUrl,
+    dataDir: e.CLICKVID_DATA_DIR,
+    logLevel: e.CLICKVID_LOG_LEVEL,
+    signingSecret: e.CLICKVID_SIGNING_SECRET ?? randomBytes(32).toString('base64url'),
+    signingSecretGenerated: !e.CLICKVID_SIGNING_SECRET,
+    bootstrap: {
+      team: e.CLICKVID_BOOTSTRAP_TEAM,
+      ...(e.CLICKVID_BOOTSTRAP_API_KEY ? { apiKey: e.CLICKVID_BOOTSTRAP_API_KEY } : {}),
+      ...(e.CLICKVID_BOOTSTRAP_WEBHOOK_SECRET ? { webhookSecret: e.CLICKVID_BOOTSTRAP_WEBHOOK_SECRET } : {}),
+    },
+    storage: {
+      driver: e.CLICKVID_STORAGE,
+      dir: e.CLICKVID_STORAGE_DIR ?? path.join(e.CLICKVID_DATA_DIR, 'storage'),
+      urlTtlS: e.CLICKVID_ASSET_URL_TTL_S,
+      s3: {
+        bucket: e.CLICKVID_S3_BUCKET,
+        region: e.CLICKVID_S3_REGION,
+        endpoint: e.CLICKVID_S3_ENDPOINT,
+        forcePathStyle: e.CLICKVID_S3_FORCE_PATH_STYLE,
+        prefix: e.CLICKVID_S3_PREFIX,
+        accessKeyId: e.CLICKVID_S3_ACCESS_KEY_ID,
+        secretAccessKey: e.CLICKVID_S3_SECRET_ACCESS_KEY,
+        cdnBaseUrl: e.CLICKVID_CDN_BASE_URL,
+      },
+    },
+    model: { dir: e.CLICKVID_MODELS_DIR, name: e.CLICKVID_MODEL },
+    ortThreads: e.CLICKVID_ORT_THREADS,
+    ffmpegPath: e.CLICKVID_FFMPEG,
+    workerConcurrency: e.CLICKVID_WORKER_CONCURRENCY,
+    workerMetricsPort: e.CLICKVID_WORKER_METRICS_PORT,
+    batching: {
+      draft: { maxBatch: e.CLICKVID_DRAFT_MAX_BATCH, windowMs: e.CLICKVID_DRAFT_BATCH_WINDOW_MS },
+      final: { maxBatch: e.CLICKVID_FINAL_MAX_BATCH, windowMs: e.CLICKVID_FINAL_BATCH_WINDOW_MS },
+    },
+    draftWaitBudgetMs: e.CLICKVID_DRAFT_WAIT_BUDGET_MS,
+    rateLimitPerMin: e.CLICKVID_RATE_LIMIT_PER_MIN,
+    dailyGpuSecondsQuota: e.CLICKVID_DAILY_GPU_SECONDS,
+    creditsPerGpuSecond: e.CLICKVID_CREDITS_PER_GPU_SECOND,
+    allowPrivateWebhooks: e.CLICKVID_ALLOW_PRIVATE_WEBHOOKS,
+    jobTtlS: e.CLICKVID_JOB_TTL_DAYS * 86_400,
+  };
+  return Object.freeze(config);
+}

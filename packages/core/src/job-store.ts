@@ -1,0 +1,209 @@
+import { Job, type JobError, type JobStatus, type Lane } from '@clickvid/contracts';
+import type { Redis } from 'ioredis';
+import { keys } from './keys.js';
+
+/** A job as stored: the public Job plus the owning team and the lane it runs in. */
+export interface StoredJob {
+  job: Job;
+  team: string;
+  lane: Lane;
+}
+
+/** Moves a job between statuses only from the allowed ones; one round trip, atomic. */
+const TRANSITION = `
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return -1 end
+local n = tonumber(ARGV[1])
+for i = 2, n + 1 do
+  if cur == ARGV[i] then
+    for j = n + 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 1]) end
+    return 1
+  end
+end
+return 0
+`;
+
+export interface JobUpdate {
+  id: string;
+  team: string;
+  status: JobStatus;
+  progress: number;
+}
+
+const enc = (v: unknown) => JSON.stringify(v);
+
+/**
+ * Job records in Redis. Each property is a hash field holding JSON, so a status
+ * change rewrites only the fields it touches and can be made conditional in Lua.
+ * Every change is published on one channel for server-sent events.
+ */
+export class JobStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly ttlS: number,
+  ) {
+    redis.defineCommand('cvTransition', { numberOfKeys: 1, lua: TRANSITION });
+  }
+
+  async create(stored: StoredJob): Promise<void> {
+    const { job, team, lane } = stored;
+    const fields: Record<string, string> = { team, lane: enc(lane) };
+    for (const [k, v] of Object.entries(job)) fields[k] = enc(v);
+    const created = Date.parse(job.created_at);
+    const tx = this.redis
+      .multi()
+      .hset(keys.job(job.id), fields)
+      .expire(keys.job(job.id), this.ttlS)
+      .zadd(keys.teamJobs(team), created, job.id);
+    if (job.status === 'queued') tx.zadd(keys.laneQueued(lane), created, job.id);
+    await tx.exec();
+  }
+
+  async get(id: string): Promise<StoredJob | null> {
+    const raw = await this.redis.hgetall(keys.job(id));
+    return raw.status ? parseStored(raw) : null;
+  }
+
+  /** Many jobs in one round trip, in the order asked; missing ones are dropped. */
+  async getMany(ids: string[]): Promise<StoredJob[]> {
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hgetall(keys.job(id));
+    const res = (await pipe.exec()) ?? [];
+    const out: StoredJob[] = [];
+    for (const [err, raw] of res) {
+      if (!err && raw && (raw as Record<string, string>).status) out.push(parseStored(raw as Record<string, string>));
+    }
+    return out;
+  }
+
+  /**
+   * Sets `patch` only if the job's status is one of `from`. Returns the job after the
+   * change, or null when the status did not allow it (or the job is gone).
+   */
+  async transition(id: string, from: JobStatus[], patch: Partial<Job>): Promise<StoredJob | null> {
+    const args: string[] = [String(from.length), ...from.map(enc)];
+    for (const [k, v] of Object.entries(patch)) args.push(k, enc(v));
+    const ok = await (this.redis as unknown as { cvTransition(key: string, ...a: string[]): Promise<number> }).cvTransition(
+      keys.job(id),
+      ...args,
+    );
+    if (ok !== 1) return null;
+    const stored = await this.get(id);
+    if (stored) {
+      if (patch.status && patch.status !== 'queued') await this.redis.zrem(keys.laneQueued(stored.lane), id);
+      await this.publish(stored);
+    }
+    return stored;
+  }
+
+  /** queued → running. Null if the job was canceled (or taken) meanwhile. */
+  async start(id: string, attempt: number): Promise<StoredJob | null> {
+    return this.transition(id, ['queued', 'running'], {
+      status: 'running',
+      started_at: new Date().toISOString(),
+      queue_position: null,
+      attempts: attempt,
+    });
+  }
+
+  /** Progress of a running job (0..1); ignored once the job has left `running`. */
+  async progress(id: string, progress: number): Promise<void> {
+    await this.transition(id, ['running'], { progress: Math.max(0, Math.min(1, progress)) });
+  }
+
+  async isCanceled(id: string): Promise<boolean> {
+    const s = await this.redis.hget(keys.job(id), 'status');
+    return s === null || s === enc('canceled');
+  }
+
+  async succeed(id: string, patch: Pick<Job, 'assets' | 'usage'> & Partial<Job>): Promise<StoredJob | null> {
+    return this.transition(id, ['running', 'queued'], {
+      ...patch,
+      status: 'succeeded',
+      progress: 1,
+      queue_position: null,
+      finished_at: new Date().toISOString(),
+    });
+  }
+
+  async fail(id: string, error: JobError, usage: Job['usage'] = null): Promise<StoredJob | null> {
+    return this.transition(id, ['running', 'queued'], {
+      status: 'failed',
+      error,
+      usage,
+      queue_position: null,
+      finished_at: new Date().toISOString(),
+    });
+  }
+
+  async cancel(id: string): Promise<StoredJob | null> {
+    return this.transition(id, ['queued', 'running'], {
+      status: 'canceled',
+      queue_position: null,
+      finished_at: new Date().toISOString(),
+    });
+  }
+
+  /** 0-based position among the lane's queued jobs, or null when not queued. */
+  async queuePosition(lane: Lane, id: string): Promise<number | null> {
+    return this.redis.zrank(keys.laneQueued(lane), id);
+  }
+
+  async queueDepth(lane: Lane): Promise<number> {
+    return this.redis.zcard(keys.laneQueued(lane));
+  }
+
+  /**
+   * A page of a team's jobs, newest first. The cursor is the last id of the previous
+   * page; filters are applied while scanning, bounded so a sparse filter can't scan forever.
+   */
+  async list(
+    team: string,
+    opts: { limit: number; cursor?: string; filter?: (j: Job) => boolean },
+  ): Promise<{ jobs: StoredJob[]; nextCursor: string | null }> {
+    const zkey = keys.teamJobs(team);
+    let max = '+inf';
+    if (opts.cursor) {
+      const score = await this.redis.zscore(zkey, opts.cursor);
+      if (score === null) return { jobs: [], nextCursor: null };
+      max = `(${score}`;
+    }
+    const out: StoredJob[] = [];
+    const chunk = Math.max(opts.limit * 2, 50);
+    let scanned = 0;
+    // Ties in score (same millisecond) are rare; ids are time-ordered so the order is stable.
+    while (out.length < opts.limit && scanned < 5000) {
+      const ids = await this.redis.zrevrangebyscore(zkey, max, '-inf', 'LIMIT', 0, chunk);
+      if (ids.length === 0) return { jobs: out, nextCursor: null };
+      scanned += ids.length;
+      const jobs = await this.getMany(ids);
+      for (const s of jobs) {
+        if (!opts.filter || opts.filter(s.job)) out.push(s);
+        if (out.length === opts.limit) break;
+      }
+      const lastScanned = out.length === opts.limit ? out[out.length - 1]!.job.id : ids[ids.length - 1]!;
+      const lastScore = await this.redis.zscore(zkey, lastScanned);
+      if (lastScore === null) break;
+      max = `(${lastScore}`;
+      if (out.length === opts.limit) {
+        const more = await this.redis.zrevrangebyscore(zkey, max, '-inf', 'LIMIT', 0, 1);
+        return { jobs: out, nextCursor: more.length ? lastScanned : null };
+      }
+      if (ids.length < chunk) return { jobs: out, nextCursor: null };
+    }
+    return { jobs: out, nextCursor: out.length ? out[out.length - 1]!.job.id : null };
+  }
+
+  private async publish(s: StoredJob): Promise<void> {
+    const msg: JobUpdate = { id: s.job.id, team: s.team, status: s.job.status, progress: s.job.progress };
+    await this.redis.publish(keys.jobEvents(), JSON.stringify(msg));
+  }
+}
+
+function parseStored(raw: Record<string, string>): StoredJob {
+  const { team, lane, ...rest } = raw;
+  const obj: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(rest)) obj[k] = JSON.parse(v);
+  return { job: Job.parse(obj), team: team!, lane: JSON.parse(lane!) as Lane };
+}

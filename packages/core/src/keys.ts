@@ -1,0 +1,35 @@
+/**
+ * The Redis key layout, in one place. docs/design.md documents it.
+ * Everything clickvid writes lives under `cv:`; BullMQ's own keys live under `bull:`.
+ */
+export const keys = {
+  /** Hash: one field per Job property, JSON-encoded, plus `team`. */
+  job: (id: string) => `cv:job:${id}`,
+  /** Sorted set of a team's job ids, scored by creation time (ms). */
+  teamJobs: (team: string) => `cv:team:${team}:jobs`,
+  /** Hash: team name, webhook secret. */
+  team: (team: string) => `cv:team:${team}`,
+  /** Hash: team and name of an API key, keyed by the key's sha256. */
+  apiKey: (sha256: string) => `cv:apikey:${sha256}`,
+  /** String (JSON): the first response to an Idempotency-Key; 24 h TTL. */
+  idempotency: (team: string, keyHash: string) => `cv:idem:${team}:${keyHash}`,
+  /** String: the child job id of a promotion, per (job, quality). */
+  promotion: (jobId: string, quality: string) => `cv:promote:${jobId}:${quality}`,
+  /** Sorted set of queued job ids per lane, scored by enqueue time: queue positions. */
+  laneQueued: (lane: string) => `cv:lane:${lane}:queued`,
+  /** String (JSON): an asset record. */
+  asset: (id: string) => `cv:asset:${id}`,
+  /** Hash: usage counters for a team and UTC day. */
+  usage: (team: string, day: string) => `cv:usage:${team}:${day}`,
+  /** String (JSON): the output of a content key, for the output cache. */
+  outputCache: (contentKey: string) => `cv:cache:${contentKey}`,
+  /** Sorted set of live workers, scored by last heartbeat (ms). */
+  workers: () => 'cv:workers',
+  /** Pub/sub channel carrying job updates for SSE. */
+  jobEvents: () => 'cv:events:jobs',
+  /** Sorted set: recent draft-lane service times, for predicted wait. */
+  laneStats: (lane: string) => `cv:lane:${lane}:stats`,
+} as const;
+
+/** BullMQ queue names. */
+export const QUEUE_NAMES = { draft: 'clickvid-draft', final: 'clickvid-final', webhooks: 'clickvid-webhooks' } as const;

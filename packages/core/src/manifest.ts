@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+const TensorSpec = z.object({
+  name: z.string(),
+  dtype: z.string(),
+  shape: z.array(z.union([z.number().int(), z.string()])),
+});
+
+const Variant = z.object({
+  file: z.string().regex(/^[\w.-]+\.onnx$/),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().positive(),
+  precision: z.string(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  ops: z.array(z.string()).optional(),
+});
+
+const Tier = z.object({
+  variant: z.string(),
+  fps: z.number().int().positive(),
+  duration_s: z.number().positive(),
+  max_duration_s: z.number().positive(),
+  max_batch: z.number().int().positive(),
+  ms_per_video: z.record(z.string(), z.number().nonnegative()),
+});
+
+/** models/<name>/manifest.json: the contract between a trained model and the worker. */
+export const ModelManifest = z
+  .object({
+    id: z.string(),
+    version: z.string(),
+    description: z.string().default(''),
+    license: z.string().optional(),
+    canary: z.object({ version: z.string(), share: z.number().min(0).max(1) }).optional(),
+    text: z.object({
+      max_tokens: z.number().int().positive(),
+      vocabulary: z.array(z.string()).min(2),
+      aliases: z.record(z.string(), z.string()).default({}),
+      function_words: z.array(z.string()).default([]),
+    }),
+    noise: z.object({
+      dim: z.number().int().positive(),
+      generator: z.literal('mulberry32'),
+      distribution: z.enum(['uniform', 'normal']),
+    }),
+    inputs: z.array(TensorSpec),
+    outputs: z.array(TensorSpec),
+    variants: z.record(z.string(), Variant),
+    tiers: z.object({ draft: Tier, standard: Tier, final: Tier }),
+  })
+  .loose();
+export type ModelManifest = z.infer<typeof ModelManifest>;
+export type ManifestVariant = z.infer<typeof Variant>;
+export type ManifestTier = z.infer<typeof Tier>;

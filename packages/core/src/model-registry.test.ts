@@ -1,0 +1,70 @@
+import { writeFileSync, mkdtempSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ModelError, ModelRegistry, mulberry32 } from './model-registry.js';
+
+function fixture(opts: { corrupt?: boolean } = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cv-model-'));
+  mkdirSync(path.join(dir, 'toy'));
+  const bytes = Buffer.from('not really onnx, but hashed like one');
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  writeFileSync(path.join(dir, 'toy', 'v.onnx'), opts.corrupt ? Buffer.from('tampered') : bytes);
+  const tier = { variant: 'v', fps: 8, duration_s: 2, max_duration_s: 4, max_batch: 8, ms_per_video: { '1': 10, '8': 4 } };
+  const manifest = {
+    id: 'toy', version: '1.2.3',
+    text: { max_tokens: 6, vocabulary: ['<pad>', '<unk>', 'a', 'on', 'red', 'circle', 'blue', 'background'], aliases: { circles: 'circle', grey: 'gray' }, function_words: ['a', 'on', 'background'] },
+    noise: { dim: 4, generator: 'mulberry32', distribution: 'uniform' },
+    inputs: [], outputs: [],
+    variants: { v: { file: 'v.onnx', sha256: sha, bytes: bytes.length, precision: 'int8', width: 128, height: 128 } },
+    tiers: { draft: tier, standard: tier, final: { ...tier, fps: 24 } },
+  };
+  writeFileSync(path.join(dir, 'toy', 'manifest.json'), JSON.stringify(manifest));
+  return ModelRegistry.load(dir, 'toy');
+}
+
+describe('ModelRegistry', () => {
+  it('tokenizes with aliases, pads, and names unknown words', () => {
+    const r = fixture();
+    const e = r.encodePrompt('A RED circles, sparkling on a blue background!');
+    expect(Array.from(e.tokens, Number)).toEqual([2, 4, 5, 1, 3, 2]);
+    expect(e.unknown).toEqual(['sparkling']);
+    expect(e.known).toEqual(['red', 'circle', 'blue']);
+    expect(e.normalized).toBe('a red circle sparkling on a blue background');
+  });
+
+  it('rejects a prompt with no content word, listing the vocabulary', () => {
+    const r = fixture();
+    try {
+      r.encodePrompt('a lovely sunset on the beach');
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ModelError);
+      expect((err as ModelError).code).toBe('prompt_not_understood');
+      expect((err as ModelError).details?.vocabulary).toEqual(['red', 'circle', 'blue']);
+    }
+  });
+
+  it('makes the same noise for the same seed, and other noise for another', () => {
+    const r = fixture();
+    expect(r.noise(42)).toEqual(r.noise(42));
+    expect(r.noise(42)).not.toEqual(r.noise(43));
+    // Reference values of mulberry32(1): the first draw is 0.6270739405881613.
+    expect(mulberry32(1)()).toBeCloseTo(0.6270739405881613, 12);
+  });
+
+  it('fills tier defaults and refuses what the model cannot do', () => {
+    const r = fixture();
+    const p = r.resolveParams('final', { seed: 5 }, () => 0);
+    expect(p).toEqual({ duration_s: 2, fps: 24, frames: 48, width: 128, height: 128, aspect_ratio: '1:1', seed: 5 });
+    expect(() => r.resolveParams('draft', { duration_s: 10 }, () => 0)).toThrow(/at most 4/);
+    expect(() => r.resolveParams('draft', { aspect_ratio: '16:9' }, () => 0)).toThrow(/1:1 only/);
+    expect(r.times(3)).toEqual(new Float32Array([0, 0.5, 1]));
+  });
+
+  it('verifies variant files against their sha256', async () => {
+    await expect(fixture().verify('v')).resolves.toBeUndefined();
+    await expect(fixture({ corrupt: true }).verify('v')).rejects.toThrow(/does not match the manifest/);
+  });
+});

@@ -1,0 +1,261 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { AspectRatio, EffectiveParams, ModelRef, Quality } from '@clickvid/contracts';
+import { ModelManifest, type ManifestTier, type ManifestVariant } from './manifest.js';
+
+export class ModelError extends Error {
+  constructor(
+    readonly code: 'model_unavailable' | 'prompt_not_understood' | 'unsupported_parameter',
+    message: string,
+    readonly param?: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ModelError';
+  }
+}
+
+export interface EncodedPrompt {
+  /** Token ids, padded to max_tokens. */
+  tokens: BigInt64Array;
+  /** Known content words, in prompt order. */
+  known: string[];
+  /** Words the model does not know (reported to the user as warnings). */
+  unknown: string[];
+  /** Lower-cased, aliased, single-spaced: part of the output-cache key. */
+  normalized: string;
+}
+
+export interface ResolvedVariant extends ManifestVariant {
+  name: string;
+  path: string;
+}
+
+/** Standard 32-bit mulberry32, the generator the manifest names for seed noise. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * One model's manifest, loaded and checked: tokenizer, seed noise, tiers and variant
+ * files. The server uses it to validate prompts and fill in defaults; the worker to run.
+ */
+export class ModelRegistry {
+  readonly vocabulary: ReadonlyMap<string, number>;
+  private readonly functionWords: ReadonlySet<string>;
+  private readonly verified = new Map<string, Promise<void>>();
+
+  private constructor(
+    readonly manifest: ModelManifest,
+    readonly dir: string,
+  ) {
+    this.vocabulary = new Map(manifest.text.vocabulary.map((w, i) => [w, i]));
+    this.functionWords = new Set(manifest.text.function_words);
+    for (const [q, tier] of Object.entries(manifest.tiers)) {
+      if (!manifest.variants[tier.variant]) throw new ModelError('model_unavailable', `tier ${q} names unknown variant ${tier.variant}`);
+    }
+  }
+
+  /** Reads models/<name>/manifest.json. Throws ModelError(model_unavailable) with the reason. */
+  static load(modelsDir: string, name: string): ModelRegistry {
+    const dir = path.resolve(modelsDir, name);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    } catch (err) {
+      throw new ModelError('model_unavailable', `cannot read ${path.join(dir, 'manifest.json')}: ${(err as Error).message}`);
+    }
+    const parsed = ModelManifest.safeParse(raw);
+    if (!parsed.success) throw new ModelError('model_unavailable', `bad manifest in ${dir}: ${parsed.error.message}`);
+    return new ModelRegistry(parsed.data, dir);
+  }
+
+  get id(): string {
+    return this.manifest.id;
+  }
+
+  get version(): string {
+    return this.manifest.version;
+  }
+
+  tier(quality: Quality): ManifestTier {
+    return this.manifest.tiers[quality];
+  }
+
+  variant(name: string): ResolvedVariant {
+    const v = this.manifest.variants[name];
+    if (!v) throw new ModelError('model_unavailable', `unknown variant ${name}`);
+    return { ...v, name, path: path.join(this.dir, v.file) };
+  }
+
+  modelRef(quality: Quality): ModelRef {
+    const name = this.tier(quality).variant;
+    return { id: this.id, version: this.version, variant: name, sha256: this.variant(name).sha256 };
+  }
+
+  /**
+   * Checks a variant file's sha256 against the manifest, once per process.
+   * The worker refuses to load a file that does not match.
+   */
+  verify(name: string): Promise<void> {
+    let p = this.verified.get(name);
+    if (!p) {
+      const v = this.variant(name);
+      p = sha256File(v.path).then(
+        (sha) => {
+          if (sha !== v.sha256) {
+            throw new ModelError('model_unavailable', `${v.file}: sha256 ${sha} does not match the manifest (${v.sha256})`);
+          }
+        },
+        (err: Error) => {
+          throw new ModelError('model_unavailable', `${v.file}: ${err.message}`);
+        },
+      );
+      p.catch(() => this.verified.delete(name));
+      this.verified.set(name, p);
+    }
+    return p;
+  }
+
+  /** Words as the tokenizer sees them: lower case, split on anything not a-z0-9, aliased. */
+  words(prompt: string): string[] {
+    return prompt
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter(Boolean)
+      .map((w) => this.manifest.text.aliases[w] ?? w);
+  }
+
+  /** Tokenizes a prompt. Throws prompt_not_understood when no content word is known. */
+  encodePrompt(prompt: string): EncodedPrompt {
+    const words = this.words(prompt);
+    const { max_tokens } = this.manifest.text;
+    const tokens = new BigInt64Array(max_tokens);
+    const known: string[] = [];
+    const unknown: string[] = [];
+    words.forEach((w, i) => {
+      const id = this.vocabulary.get(w);
+      if (id === undefined) unknown.push(w);
+      else if (!this.functionWords.has(w)) known.push(w);
+      if (i < max_tokens) tokens[i] = BigInt(id ?? 1);
+    });
+    if (known.length === 0) {
+      throw new ModelError('prompt_not_understood', `The model knows none of the words in "${prompt.slice(0, 80)}".`, 'prompt', {
+        hint: 'Describe shapes, colours and motion, e.g. "two red circles moving right on a blue background".',
+        vocabulary: this.contentWords(),
+      });
+    }
+    return { tokens, known, unknown, normalized: words.join(' ') };
+  }
+
+  /** Words that carry meaning for the model, for hints and /v1/models. */
+  contentWords(): string[] {
+    return this.manifest.text.vocabulary.filter((w) => !w.startsWith('<') && !this.functionWords.has(w));
+  }
+
+  /** The seed's noise vector, exactly as the model was trained to read it. */
+  noise(seed: number): Float32Array {
+    const { dim, distribution } = this.manifest.noise;
+    const rand = mulberry32(seed);
+    const out = new Float32Array(dim);
+    if (distribution === 'uniform') {
+      for (let i = 0; i < dim; i++) out[i] = rand();
+      return out;
+    }
+    for (let i = 0; i < dim; i += 2) {
+      const u1 = rand();
+      const u2 = rand();
+      const r = Math.sqrt(-2 * Math.log(1 - u1));
+      out[i] = r * Math.cos(2 * Math.PI * u2);
+      if (i + 1 < dim) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
+    }
+    return out;
+  }
+
+  /** Normalized clip time per frame: a motion spans the clip at any fps. */
+  times(frames: number): Float32Array {
+    const out = new Float32Array(frames);
+    for (let i = 0; i < frames; i++) out[i] = frames > 1 ? i / (frames - 1) : 0;
+    return out;
+  }
+
+  /** Aspect ratios the variants can render (their native frame shape). */
+  aspectRatios(): AspectRatio[] {
+    const ratios = new Set<AspectRatio>();
+    for (const v of Object.values(this.manifest.variants)) ratios.add(ratioOf(v.width, v.height));
+    return [...ratios];
+  }
+
+  /**
+   * Fills in a tier's defaults and checks the request against what the model can do.
+   * Throws ModelError(unsupported_parameter) naming the parameter.
+   */
+  resolveParams(
+    quality: Quality,
+    req: { duration_s?: number; fps?: number; aspect_ratio?: AspectRatio; seed?: number },
+    randomSeed: () => number,
+  ): EffectiveParams {
+    const tier = this.tier(quality);
+    const v = this.variant(tier.variant);
+    const aspect = ratioOf(v.width, v.height);
+    if (req.aspect_ratio && req.aspect_ratio !== aspect) {
+      throw new ModelError('unsupported_parameter', `The ${quality} tier renders ${aspect} only.`, 'aspect_ratio', { supported: [aspect] });
+    }
+    const duration = req.duration_s ?? tier.duration_s;
+    if (duration > tier.max_duration_s) {
+      throw new ModelError('unsupported_parameter', `duration_s is at most ${tier.max_duration_s} for ${quality}.`, 'duration_s', {
+        max: tier.max_duration_s,
+      });
+    }
+    const fps = req.fps ?? tier.fps;
+    if (fps > 30) throw new ModelError('unsupported_parameter', 'fps is at most 30.', 'fps', { max: 30 });
+    const frames = Math.max(1, Math.round(duration * fps));
+    return {
+      duration_s: frames / fps,
+      fps,
+      frames,
+      width: v.width,
+      height: v.height,
+      aspect_ratio: aspect,
+      seed: req.seed ?? randomSeed(),
+    };
+  }
+
+  /**
+   * Estimated compute for one video: the tier's measured inference time at batch 1
+   * (scaled by frame count) plus a per-pixel encode estimate. Used before a job runs.
+   */
+  estimateSeconds(quality: Quality, params: EffectiveParams): number {
+    const tier = this.tier(quality);
+    const ms1 = tier.ms_per_video['1'] ?? Object.values(tier.ms_per_video)[0] ?? 50;
+    const tierFrames = Math.max(1, Math.round(tier.duration_s * tier.fps));
+    const inferMs = (ms1 * params.frames) / tierFrames;
+    const encodeMs = 10 + (params.frames * params.width * params.height) / 40_000;
+    return (inferMs + encodeMs) / 1000;
+  }
+}
+
+function ratioOf(w: number, h: number): AspectRatio {
+  const r = w / h;
+  if (Math.abs(r - 16 / 9) < 0.02) return '16:9';
+  if (Math.abs(r - 9 / 16) < 0.02) return '9:16';
+  if (Math.abs(r - 4 / 5) < 0.02) return '4:5';
+  return '1:1';
+}
+
+export function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(file)
+      .on('data', (d) => h.update(d))
+      .on('end', () => resolve(h.digest('hex')))
+      .on('error', reject);
+  });
+}

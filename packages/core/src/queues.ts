@@ -1,0 +1,38 @@
+import type { Lane, Quality } from '@clickvid/contracts';
+import { Queue, type ConnectionOptions } from 'bullmq';
+import { QUEUE_NAMES } from './keys.js';
+
+/** Drafts get their own lane so they never wait behind finals; standard shares the final lane. */
+export const laneFor = (quality: Quality): Lane => (quality === 'draft' ? 'draft' : 'final');
+
+/** What a BullMQ job carries: the record itself lives in the JobStore. */
+export interface RenderJobData {
+  jobId: string;
+  team: string;
+}
+
+export interface WebhookJobData {
+  /** Stable across retries: the webhook-id header. */
+  eventId: string;
+  jobId: string;
+  team: string;
+  url: string;
+  type: 'job.succeeded' | 'job.failed' | 'job.canceled';
+}
+
+export function createQueues(connection: ConnectionOptions) {
+  return {
+    draft: new Queue<RenderJobData>(QUEUE_NAMES.draft, { connection }),
+    final: new Queue<RenderJobData>(QUEUE_NAMES.final, { connection }),
+    webhooks: new Queue<WebhookJobData>(QUEUE_NAMES.webhooks, { connection }),
+  };
+}
+export type Queues = ReturnType<typeof createQueues>;
+
+/** Render retries: transient failures back off 0.5 s, 1 s, 2 s; bad input is never retried. */
+export const RENDER_JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 500, jitter: 0.3 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 24 * 3600 },
+} as const;

@@ -1,0 +1,58 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { assetSignature } from './signing.js';
+import type { PutOptions, Storage } from './types.js';
+
+/** Files under a directory; the API server serves them behind HMAC-signed, expiring URLs. */
+export class LocalStorage implements Storage {
+  readonly driver = 'local' as const;
+
+  constructor(
+    private readonly dir: string,
+    private readonly publicUrl: string,
+    private readonly secret: string,
+  ) {}
+
+  private file(key: string): string {
+    const file = path.resolve(this.dir, key);
+    if (!file.startsWith(path.resolve(this.dir) + path.sep)) throw new Error(`storage key escapes the storage dir: ${key}`);
+    return file;
+  }
+
+  async put(key: string, body: Buffer, _opts: PutOptions): Promise<void> {
+    const file = this.file(key);
+    await mkdir(path.dirname(file), { recursive: true });
+    // Write then rename, so a reader never sees half a file.
+    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(tmp, body);
+    await rename(tmp, file);
+  }
+
+  async get(key: string): Promise<Readable> {
+    const file = this.file(key);
+    await stat(file);
+    return createReadStream(file);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return stat(this.file(key)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.file(key), { force: true });
+  }
+
+  async signedUrl(_key: string, asset: { id: string }, ttlS: number): Promise<{ url: string; expiresAt: Date }> {
+    const expires = Math.floor(Date.now() / 1000) + ttlS;
+    const sig = assetSignature(this.secret, asset.id, expires);
+    return {
+      url: `${this.publicUrl}/v1/assets/${asset.id}/content?expires=${expires}&sig=${sig}`,
+      expiresAt: new Date(expires * 1000),
+    };
+  }
+}

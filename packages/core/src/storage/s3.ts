@@ -1,0 +1,81 @@
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Readable } from 'node:stream';
+import type { PutOptions, Storage } from './types.js';
+
+export interface S3Options {
+  bucket: string;
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+  prefix: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** When set, URLs point at this CDN (which fronts the bucket) instead of presigned S3 URLs. */
+  cdnBaseUrl?: string;
+}
+
+/** S3 (or any S3-compatible store): presigned GET URLs, optional CDN base URL. */
+export class S3Storage implements Storage {
+  readonly driver = 's3' as const;
+  private readonly client: S3Client;
+
+  constructor(private readonly opts: S3Options) {
+    this.client = new S3Client({
+      region: opts.region,
+      forcePathStyle: opts.forcePathStyle,
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      ...(opts.accessKeyId && opts.secretAccessKey
+        ? { credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } }
+        : {}),
+    });
+  }
+
+  private key(key: string): string {
+    return `${this.opts.prefix}${key}`;
+  }
+
+  async put(key: string, body: Buffer, opts: PutOptions): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.opts.bucket, Key: this.key(key), Body: body, ContentType: opts.contentType }),
+    );
+  }
+
+  async get(key: string): Promise<Readable> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.opts.bucket, Key: this.key(key) }));
+      return res.Body as Readable;
+    } catch (err) {
+      if ((err as { name?: string }).name === 'NoSuchKey') throw Object.assign(new Error(`no such key ${key}`), { code: 'ENOENT' });
+      throw err;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.opts.bucket, Key: this.key(key) }));
+      return true;
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404) return false;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: this.key(key) }));
+  }
+
+  async signedUrl(key: string, _asset: { id: string }, ttlS: number): Promise<{ url: string; expiresAt: Date }> {
+    const expiresAt = new Date(Date.now() + ttlS * 1000);
+    if (this.opts.cdnBaseUrl) return { url: `${this.opts.cdnBaseUrl.replace(/\/+$/, '')}/${this.key(key)}`, expiresAt };
+    const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.opts.bucket, Key: this.key(key) }), {
+      expiresIn: ttlS,
+    });
+    return { url, expiresAt };
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}

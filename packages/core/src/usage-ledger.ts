@@ -1,0 +1,60 @@
+import type { Quality, UsageRow } from '@clickvid/contracts';
+import type { Redis } from 'ioredis';
+import { keys } from './keys.js';
+
+export const utcDay = (d = new Date()) => d.toISOString().slice(0, 10);
+const SEP = '\u001f';
+
+/**
+ * GPU-seconds, credits and job counts per team, UTC day, quality and campaign tag.
+ * One hash per (team, day); fields are `quality␟campaign␟metric`.
+ */
+export class UsageLedger {
+  constructor(private readonly redis: Redis) {}
+
+  async record(team: string, quality: Quality, campaign: string | null, gpuSeconds: number, credits: number, at = new Date()): Promise<void> {
+    const key = keys.usage(team, utcDay(at));
+    const f = `${quality}${SEP}${campaign ?? ''}${SEP}`;
+    await this.redis
+      .multi()
+      .hincrby(key, `${f}jobs`, 1)
+      .hincrbyfloat(key, `${f}gpu`, gpuSeconds)
+      .hincrbyfloat(key, `${f}credits`, credits)
+      .hincrbyfloat(key, 'total_gpu', gpuSeconds)
+      .expire(key, 400 * 86_400)
+      .exec();
+  }
+
+  async usedToday(team: string): Promise<number> {
+    return Number((await this.redis.hget(keys.usage(team, utcDay()), 'total_gpu')) ?? 0);
+  }
+
+  async report(team: string, from: string, to: string): Promise<UsageRow[]> {
+    const days: string[] = [];
+    for (let d = new Date(`${from}T00:00:00Z`); utcDay(d) <= to && days.length < 400; d = new Date(d.getTime() + 86_400_000)) {
+      days.push(utcDay(d));
+    }
+    const pipe = this.redis.pipeline();
+    for (const day of days) pipe.hgetall(keys.usage(team, day));
+    const res = (await pipe.exec()) ?? [];
+    const rows: UsageRow[] = [];
+    res.forEach(([, h], i) => {
+      const byGroup = new Map<string, UsageRow>();
+      for (const [field, value] of Object.entries((h ?? {}) as Record<string, string>)) {
+        const parts = field.split(SEP);
+        if (parts.length !== 3) continue;
+        const [quality, campaign, metric] = parts as [Quality, string, string];
+        const g = `${quality}${SEP}${campaign}`;
+        const row = byGroup.get(g) ?? { day: days[i]!, quality, campaign: campaign || null, jobs: 0, gpu_seconds: 0, credits: 0 };
+        if (metric === 'jobs') row.jobs = Number(value);
+        if (metric === 'gpu') row.gpu_seconds = round(Number(value));
+        if (metric === 'credits') row.credits = round(Number(value));
+        byGroup.set(g, row);
+      }
+      rows.push(...byGroup.values());
+    });
+    return rows;
+  }
+}
+
+export const round = (x: number, digits = 6) => Number(x.toFixed(digits));

@@ -1,0 +1,75 @@
+import swagger from '@fastify/swagger';
+import rateLimit from '@fastify/rate-limit';
+import { hashApiKey, newId } from '@clickvid/core';
+import Fastify from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { createAuthenticator } from './auth.js';
+import type { Deps } from './deps.js';
+import { ApiError, sendError } from './errors.js';
+import { accountRoutes } from './routes/account.js';
+import { assetContentRoute, assetRoutes } from './routes/assets.js';
+import { jobRoutes } from './routes/jobs.js';
+import { opsRoutes } from './routes/ops.js';
+
+const VERSION = '0.1.0';
+
+/** The HTTP API. Routes validate with the contract's zod schemas, which also generate /openapi.json. */
+export async function buildApp(d: Deps, logger: Logger) {
+  const app = Fastify({
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    bodyLimit: 64 * 1024,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => newId('req'),
+    trustProxy: true,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    d.metrics.http.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    if (reply.statusCode >= 500) req.log.warn({ route, status: reply.statusCode, ms: reply.elapsedTime }, 'request failed');
+  });
+  app.setErrorHandler((err, req, reply) => sendError(req, reply, err));
+  app.setNotFoundHandler((req, reply) => sendError(req, reply, new ApiError('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`)));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'clickvid API', version: VERSION, description: 'Prompt to short video. Every error body is {"error": {type, code, message, param?, request_id}}.' },
+      servers: [{ url: d.config.publicUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  await app.register(opsRoutes(d));
+  await app.register(assetContentRoute(d));
+
+  // Everything else under /v1 needs an API key and is rate limited per key.
+  const authenticate = createAuthenticator(d.teams);
+  await app.register(async (v1) => {
+    v1.addHook('onRequest', async (req) => authenticate(req));
+    await v1.register(rateLimit, {
+      max: d.config.rateLimitPerMin,
+      timeWindow: 60_000,
+      redis: d.redis,
+      nameSpace: 'cv:ratelimit:',
+      keyGenerator: (req) => (req.headers.authorization ? hashApiKey(req.headers.authorization).slice(0, 32) : req.ip),
+      errorResponseBuilder: (_req, ctx) =>
+        new ApiError('rate_limited', `Rate limit of ${ctx.max} requests per minute exceeded; retry in ${ctx.after}.`, {
+          headers: { 'retry-after': String(Math.ceil(ctx.ttl / 1000)) },
+        }),
+    });
+    await v1.register(jobRoutes(d));
+    await v1.register(assetRoutes(d));
+    await v1.register(accountRoutes(d));
+  });
+  return app;
+}

@@ -1,0 +1,282 @@
+import { randomInt } from 'node:crypto';
+import type { GenerateRequest, Job, Quality } from '@clickvid/contracts';
+import {
+  contentKey, enqueueJobWebhook, laneFor, liveWorkers, newId, RENDER_JOB_OPTIONS, round,
+  type AssetStore, type Config, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
+  type Storage, type StoredJob, type Team, type UsageLedger,
+} from '@clickvid/core';
+import { ApiError } from './errors.js';
+import { moderatePrompt } from './internal/moderation.js';
+import { assertWebhookTarget } from './internal/webhook-url.js';
+import type { Metrics } from './metrics.js';
+
+const QUALITY_RANK: Record<Quality, number> = { draft: 0, standard: 1, final: 2 };
+
+export interface JobsServiceDeps {
+  config: Config;
+  redis: Redis;
+  store: JobStore;
+  assets: AssetStore;
+  registry: ModelRegistry;
+  queues: Queues;
+  cache: OutputCache;
+  ledger: UsageLedger;
+  storage: Storage;
+  metrics: Metrics;
+}
+
+/**
+ * Everything that creates or changes a job on behalf of a caller: generate, iterate,
+ * promote and cancel. Routes stay thin; this is where the rules live.
+ */
+export class JobsService {
+  constructor(private readonly d: JobsServiceDeps) {}
+
+  /** A team's job, or 404 (another team's job is indistinguishable from none). */
+  async get(team: Team, id: string): Promise<StoredJob> {
+    const s = await this.d.store.get(id);
+    if (!s || s.team !== team.id) throw new ApiError('job_not_found', `No job ${id}.`, { param: 'id' });
+    return s;
+  }
+
+  /** The job as the API shows it, with its live queue position. */
+  async present(s: StoredJob): Promise<Job> {
+    if (s.job.status !== 'queued') return s.job;
+    return { ...s.job, queue_position: await this.d.store.queuePosition(s.lane, s.job.id) };
+  }
+
+  /** POST /v1/generate, with or without from_job. */
+  async generate(team: Team, req: GenerateRequest): Promise<Job> {
+    const parent = req.from_job ? (await this.get(team, req.from_job)).job : null;
+    const quality = req.quality ?? parent?.quality ?? 'draft';
+    const prompt = req.prompt ?? parent?.prompt;
+    if (!prompt) throw new ApiError('validation_failed', 'prompt is required (or from_job to iterate on).', { param: 'prompt' });
+    // Iterating keeps the framing and seed; the fps carries over only within the same tier.
+    const inherit = parent
+      ? {
+          duration_s: parent.params.duration_s,
+          aspect_ratio: parent.params.aspect_ratio,
+          seed: parent.params.seed,
+          ...(parent.quality === quality ? { fps: parent.params.fps } : {}),
+        }
+      : {};
+    return this.create(team, {
+      prompt,
+      quality,
+      params: { ...inherit, ...pick(req, ['duration_s', 'fps', 'aspect_ratio', 'seed']) },
+      metadata: { ...(parent?.metadata ?? {}), ...(req.metadata ?? {}) },
+      webhookUrl: req.webhook_url ?? null,
+      parentId: parent?.id ?? null,
+      allowDegrade: true,
+    });
+  }
+
+  /**
+   * POST /v1/jobs/{id}/promote: a new job at a higher tier with the same prompt, seed and
+   * framing. Idempotent per (job, quality): the first call creates it, later ones return it.
+   */
+  async promote(team: Team, id: string, quality: Quality, webhookUrl: string | undefined): Promise<{ job: Job; created: boolean }> {
+    const parent = (await this.get(team, id)).job;
+    if (parent.status === 'failed' || parent.status === 'canceled') {
+      throw new ApiError('job_not_promotable', `Job ${id} is ${parent.status}; only queued, running or succeeded jobs can be promoted.`);
+    }
+    if (QUALITY_RANK[quality] <= QUALITY_RANK[parent.quality]) {
+      throw new ApiError('unsupported_parameter', `Job ${id} is already ${parent.quality}; promote to a higher quality.`, { param: 'quality' });
+    }
+    const key = `cv:promote:${id}:${quality}`;
+    const childId = newId('job');
+    const won = await this.d.redis.set(key, childId, 'EX', this.d.config.jobTtlS, 'NX');
+    if (!won) {
+      const existing = await this.waitForJob((await this.d.redis.get(key))!);
+      return { job: await this.present(existing), created: false };
+    }
+    try {
+      const job = await this.create(
+        team,
+        {
+          prompt: parent.prompt,
+          quality,
+          params: { duration_s: parent.params.duration_s, aspect_ratio: parent.params.aspect_ratio, seed: parent.params.seed },
+          metadata: parent.metadata,
+          webhookUrl: webhookUrl ?? parent.webhook_url,
+          parentId: parent.id,
+          allowDegrade: false,
+        },
+        childId,
+      );
+      return { job, created: true };
+    } catch (err) {
+      await this.d.redis.del(key);
+      throw err;
+    }
+  }
+
+  /** POST /v1/jobs/{id}/cancel: idempotent for canceled jobs; 409 for finished ones. */
+  async cancel(team: Team, id: string): Promise<Job> {
+    const s = await this.get(team, id);
+    if (s.job.status === 'canceled') return s.job;
+    const after = await this.d.store.cancel(id);
+    if (!after) {
+      const now = await this.get(team, id);
+      if (now.job.status === 'canceled') return now.job;
+      throw new ApiError('job_not_cancelable', `Job ${id} has already ${now.job.status}.`);
+    }
+    // A queued job leaves the queue now; a running one stops at its next step (the worker checks).
+    await this.d.queues[s.lane].remove(id).catch(() => 0);
+    this.d.metrics.cluster.inc('clickvid_jobs_total', { quality: after.job.quality, status: 'canceled' });
+    await enqueueJobWebhook(this.d.queues.webhooks, after.job, after.team);
+    return after.job;
+  }
+
+  private async create(
+    team: Team,
+    spec: {
+      prompt: string;
+      quality: Quality;
+      params: { duration_s?: number; fps?: number; aspect_ratio?: Job['params']['aspect_ratio']; seed?: number };
+      metadata: Record<string, string>;
+      webhookUrl: string | null;
+      parentId: string | null;
+      allowDegrade: boolean;
+    },
+    id = newId('job'),
+  ): Promise<Job> {
+    const { registry, config } = this.d;
+    const blocked = moderatePrompt(spec.prompt);
+    if (blocked) throw new ApiError('prompt_rejected', `The prompt was refused by moderation ("${blocked}").`, { param: 'prompt' });
+    const encoded = registry.encodePrompt(spec.prompt);
+    if (spec.webhookUrl) await assertWebhookTarget(spec.webhookUrl, config.allowPrivateWebhooks);
+
+    const warnings: string[] = [];
+    if (encoded.unknown.length) warnings.push(`The model does not know these words and ignored them: ${[...new Set(encoded.unknown)].join(', ')}.`);
+    const wordCount = registry.words(spec.prompt).length;
+    if (wordCount > registry.manifest.text.max_tokens) {
+      warnings.push(`Only the first ${registry.manifest.text.max_tokens} of ${wordCount} words were used.`);
+    }
+
+    let params = registry.resolveParams(spec.quality, spec.params, () => randomInt(0, 2 ** 31));
+    const lane = laneFor(spec.quality);
+    let degraded = false;
+    if (spec.allowDegrade && lane === 'draft' && spec.params.fps === undefined) {
+      const wait = await this.predictedWaitMs(lane);
+      if (wait > config.draftWaitBudgetMs) {
+        // Half the frames: the same clip, choppier, at half the compute.
+        const fps = Math.max(1, Math.floor(params.fps / 2));
+        params = registry.resolveParams(spec.quality, { ...spec.params, fps, seed: params.seed }, () => params.seed);
+        degraded = true;
+        warnings.push(`The draft queue is busy (about ${Math.round(wait / 1000)} s); rendered at ${fps} fps to keep it fast.`);
+      }
+    }
+
+    const quota = config.dailyGpuSecondsQuota;
+    const estimateS = registry.estimateSeconds(spec.quality, params);
+    if (quota !== undefined && (await this.d.ledger.usedToday(team.id)) + estimateS > quota) {
+      throw new ApiError('quota_exceeded', `The team's daily quota of ${quota} GPU-seconds is used up.`, { headers: { 'retry-after': String(secondsToUtcMidnight()) } });
+    }
+
+    const model = registry.modelRef(spec.quality);
+    const now = new Date().toISOString();
+    const job: Job = {
+      id,
+      object: 'job',
+      status: 'queued',
+      quality: spec.quality,
+      prompt: spec.prompt,
+      params,
+      model,
+      progress: 0,
+      queue_position: null,
+      estimate: { gpu_seconds: round(estimateS), credits: round(estimateS * config.creditsPerGpuSecond) },
+      usage: null,
+      assets: null,
+      error: null,
+      warnings,
+      metadata: spec.metadata,
+      parent_job_id: spec.parentId,
+      webhook_url: spec.webhookUrl,
+      cache_hit: false,
+      degraded,
+      attempts: 0,
+      created_at: now,
+      started_at: null,
+      finished_at: null,
+    };
+
+    // Output cache: the same pixels were rendered before and the files are still there.
+    const hit = await this.cacheHit(job, team, contentKey(model, encoded.normalized, params));
+    if (hit) {
+      await this.d.store.create({ job: hit, team: team.id, lane });
+      await this.d.ledger.record(team.id, spec.quality, spec.metadata.campaign ?? null, 0, 0);
+      this.d.metrics.cluster.inc('clickvid_cache_hits_total', { quality: spec.quality });
+      this.d.metrics.cluster.inc('clickvid_jobs_total', { quality: spec.quality, status: 'succeeded' });
+      await enqueueJobWebhook(this.d.queues.webhooks, hit, team.id);
+      return hit;
+    }
+
+    await this.d.store.create({ job, team: team.id, lane });
+    try {
+      await this.d.queues[lane].add('render', { jobId: id, team: team.id }, { ...RENDER_JOB_OPTIONS, jobId: id, priority: priorityOf(spec.quality) });
+    } catch (err) {
+      await this.d.store.fail(id, { code: 'internal_error', message: 'The job could not be queued.' });
+      throw new ApiError('service_unavailable', 'The queue is unavailable; retry shortly.', { headers: { 'retry-after': '2' } });
+    }
+    return this.present({ job, team: team.id, lane });
+  }
+
+  /** A queued job waits for the jobs ahead of it, in batches, shared among live workers. */
+  private async predictedWaitMs(lane: 'draft' | 'final'): Promise<number> {
+    const depth = await this.d.store.queueDepth(lane);
+    if (depth === 0) return 0;
+    const workers = Math.max(1, await liveWorkers(this.d.redis));
+    const tier = this.d.registry.tier('draft');
+    const maxBatch = Math.min(tier.max_batch, this.d.config.batching.draft.maxBatch);
+    const perVideoMs = tier.ms_per_video[String(maxBatch)] ?? tier.ms_per_video['1'] ?? 50;
+    // Encoding is per video and runs beside inference; count a conservative 60 ms per clip.
+    return (depth * (perVideoMs + 60)) / workers;
+  }
+
+  /** A finished copy of `job` from the output cache, with asset records of the caller's own. */
+  private async cacheHit(job: Job, team: Team, key: string): Promise<Job | null> {
+    const cached = await this.d.cache.get(key);
+    if (!cached || !(await this.d.storage.exists(cached.video.storage_key))) return null;
+    const now = new Date().toISOString();
+    const video = { ...cached.video, id: newId('ast'), team: team.id, job_id: job.id, created_at: now };
+    const poster = { ...cached.poster, id: newId('ast'), team: team.id, job_id: job.id, created_at: now };
+    await Promise.all([this.d.assets.put(video), this.d.assets.put(poster)]);
+    return {
+      ...job,
+      status: 'succeeded',
+      progress: 1,
+      cache_hit: true,
+      assets: { video: video.id, poster: poster.id },
+      usage: { gpu_seconds: 0, credits: 0, batch_size: 0, breakdown: { inference_s: 0, encode_s: 0 } },
+      started_at: now,
+      finished_at: now,
+    };
+  }
+
+  /** Another request is creating this job right now (promotion race): wait briefly for it. */
+  private async waitForJob(id: string): Promise<StoredJob> {
+    for (let i = 0; i < 50; i++) {
+      const s = await this.d.store.get(id);
+      if (s) return s;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new ApiError('idempotency_key_in_use', 'This promotion is still being created; retry shortly.', { headers: { 'retry-after': '1' } });
+  }
+}
+
+/** BullMQ priority: lower runs first. Within the final lane, standard goes before final. */
+const priorityOf = (q: Quality) => (q === 'final' ? 10 : q === 'standard' ? 5 : 1);
+
+function pick<T extends object, K extends keyof T>(o: T, ks: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of ks) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+function secondsToUtcMidnight(): number {
+  const now = new Date();
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+  return Math.ceil((midnight - now.getTime()) / 1000);
+}

@@ -1,0 +1,50 @@
+import { ConfigError, createLogger, createRedis, loadConfig } from '@clickvid/core';
+import { buildApp } from './app.js';
+import { createDeps } from './deps.js';
+import { startWebhookSender } from './webhook-sender.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`clickvid server: ${err.message}`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  const logger = createLogger(config, 'server');
+  if (config.signingSecretGenerated) logger.warn('CLICKVID_SIGNING_SECRET is unset: signed asset URLs will not survive a restart or work across replicas');
+  const deps = await createDeps(config);
+  if (config.bootstrap.apiKey) {
+    await deps.teams.ensureTeam(config.bootstrap.team, { webhookSecret: config.bootstrap.webhookSecret });
+    await deps.teams.addApiKey(config.bootstrap.team, config.bootstrap.apiKey, 'bootstrap');
+  }
+  const app = await buildApp(deps, logger);
+  const senderConn = createRedis(config.redisUrl);
+  const sender = startWebhookSender({ config, connection: senderConn, store: deps.store, teams: deps.teams, logger });
+  await app.listen({ host: config.host, port: config.port });
+  logger.info({ url: config.publicUrl, model: `${deps.registry.id}@${deps.registry.version}` }, 'server ready');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await app.close();
+    await sender.close();
+    senderConn.disconnect();
+    await deps.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error('clickvid server failed to start:', err);
+  process.exit(1);
+});

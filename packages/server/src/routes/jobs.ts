@@ -1,0 +1,117 @@
+import { ErrorBody, GenerateRequest, Job, JobEvent, JobList, JobListQuery, PromoteRequest, TERMINAL_STATUSES } from '@clickvid/contracts';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Deps } from '../deps.js';
+
+const IdParams = z.object({ id: z.string().max(64) });
+const IdemHeaders = z.object({ 'idempotency-key': z.string().optional() }).loose();
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody };
+
+export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
+  app.post('/v1/generate', {
+    schema: {
+      summary: 'Submit a prompt; returns the queued job (202). Send an Idempotency-Key to make retries safe.',
+      tags: ['jobs'],
+      headers: IdemHeaders,
+      body: GenerateRequest,
+      response: { 200: Job, 202: Job, ...errors },
+    },
+  }, async (req, reply) => {
+    const key = req.headers['idempotency-key'];
+    const work = async () => ({ status: 202, body: await d.jobs.generate(req.team, req.body) });
+    const res = key ? await d.idempotency.run(req.team.id, key, { route: 'generate', body: req.body }, work) : { ...(await work()), replayed: false };
+    if (res.replayed) reply.header('idempotent-replayed', 'true');
+    return reply.status(res.status).send(res.body as Job);
+  });
+
+  app.get('/v1/jobs/:id', {
+    schema: { summary: 'A job with status, progress, queue position, estimate and usage.', tags: ['jobs'], params: IdParams, response: { 200: Job, ...errors } },
+  }, async (req) => d.jobs.present(await d.jobs.get(req.team, req.params.id)));
+
+  app.get('/v1/jobs', {
+    schema: { summary: "The team's jobs, newest first, with cursor pagination.", tags: ['jobs'], querystring: JobListQuery, response: { 200: JobList, ...errors } },
+  }, async (req) => {
+    const q = req.query;
+    const page = await d.store.list(req.team.id, {
+      limit: q.limit,
+      cursor: q.cursor,
+      filter: (j) =>
+        (!q.status || j.status === q.status) && (!q.quality || j.quality === q.quality) && (!q.campaign || j.metadata.campaign === q.campaign),
+    });
+    return { object: 'list' as const, data: await Promise.all(page.jobs.map((s) => d.jobs.present(s))), next_cursor: page.nextCursor };
+  });
+
+  app.post('/v1/jobs/:id/cancel', {
+    schema: { summary: 'Cancel a queued or running job (idempotent).', tags: ['jobs'], params: IdParams, response: { 200: Job, ...errors } },
+  }, async (req) => d.jobs.cancel(req.team, req.params.id));
+
+  app.post('/v1/jobs/:id/promote', {
+    schema: {
+      summary: 'Render the same prompt, seed and framing at a higher quality. Idempotent per (job, quality).',
+      tags: ['jobs'],
+      params: IdParams,
+      headers: IdemHeaders,
+      body: PromoteRequest.optional(),
+      response: { 200: Job, 202: Job, ...errors },
+    },
+  }, async (req, reply) => {
+    const body = PromoteRequest.parse(req.body ?? {});
+    const { job, created } = await d.jobs.promote(req.team, req.params.id, body.quality, body.webhook_url);
+    if (!created) reply.header('idempotent-replayed', 'true');
+    return reply.status(created ? 202 : 200).send(job);
+  });
+
+  app.get('/v1/jobs/:id/events', {
+    schema: {
+      summary: 'Server-sent events: status and progress until the job ends (event: done).',
+      tags: ['jobs'],
+      params: IdParams,
+      produces: ['text/event-stream'],
+      response: { 200: JobEvent.describe('each `data:` line'), ...errors },
+    },
+  }, async (req, reply) => {
+    await d.jobs.get(req.team, req.params.id); // 404 before the stream opens
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-request-id': req.id,
+    });
+    let closed = false;
+    let last = '';
+    const send = (type: JobEvent['type'], job?: Job) => {
+      if (closed) return;
+      res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...(job ? { job } : {}) })}\n\n`);
+    };
+    const finish = () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      clearInterval(poll);
+      off();
+      res.end();
+    };
+    // Updates arrive by pub/sub; a slow poll covers queue-position changes and missed messages.
+    const refresh = async () => {
+      const s = await d.store.get(req.params.id);
+      if (!s || closed) return;
+      const job = await d.jobs.present(s);
+      const sig = `${job.status}|${job.progress}|${job.queue_position}`;
+      if (sig === last) return;
+      const type = sig.split('|')[0] === last.split('|')[0] ? 'progress' : 'status';
+      last = sig;
+      if (TERMINAL_STATUSES.includes(job.status)) {
+        send('done', job);
+        finish();
+      } else send(type, job);
+    };
+    const off = d.events.on(req.params.id, () => void refresh().catch(() => undefined));
+    const heartbeat = setInterval(() => send('heartbeat'), 15_000);
+    const poll = setInterval(() => void refresh().catch(() => undefined), 1000);
+    req.raw.on('close', finish);
+    await refresh();
+  });
+};

@@ -1,0 +1,109 @@
+// `npm start`: the whole local stack on embedded defaults. A private redis-server
+// (data and AOF under .clickvid/redis), the API server, one worker and local storage
+// under .clickvid/. Writes .clickvid/dev.json for the CLI and prints a ready command.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setup } from './setup.mjs';
+import { portInUse, ROOT, startRedis, startService, stopProcess, waitReady, freePort } from './stack.mjs';
+
+const t0 = Date.now();
+const env = process.env;
+const log = (msg) => process.stdout.write(`${msg}\n`);
+
+try {
+  setup({ withBuild: true });
+} catch (err) {
+  process.stderr.write(`clickvid: ${err.message}\n`);
+  process.exit(1);
+}
+
+const dataDir = path.resolve(env.CLICKVID_DATA_DIR ?? path.join(ROOT, '.clickvid'));
+mkdirSync(dataDir, { recursive: true });
+
+// Secrets persist across restarts so the API key in dev.json and signed URLs keep working.
+const secretsFile = path.join(dataDir, 'secrets.json');
+const secrets = existsSync(secretsFile)
+  ? JSON.parse(readFileSync(secretsFile, 'utf8'))
+  : {
+      apiKey: `cv_dev_${randomBytes(24).toString('base64url')}`,
+      signingSecret: randomBytes(32).toString('base64url'),
+      webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
+    };
+writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+
+const children = [];
+let redis = null;
+let shuttingDown = false;
+
+async function shutdown(code) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  log('\nclickvid: stopping …');
+  await Promise.all(children.map((c) => stopProcess(c.proc, 'SIGTERM', 10_000)));
+  if (redis) await redis.stop();
+  log('clickvid: stopped.');
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  let redisUrl = env.CLICKVID_REDIS_URL;
+  if (!redisUrl) {
+    redis = await startRedis({ dir: path.join(dataDir, 'redis'), persist: true });
+    redisUrl = redis.url;
+  }
+  const port = env.CLICKVID_PORT ? Number(env.CLICKVID_PORT) : (await portInUse(8080)) ? await freePort() : 8080;
+  const url = (env.CLICKVID_PUBLIC_URL ?? `http://127.0.0.1:${port}`).replace(/\/+$/, '');
+  const stackEnv = {
+    CLICKVID_REDIS_URL: redisUrl,
+    CLICKVID_PORT: String(port),
+    CLICKVID_PUBLIC_URL: url,
+    CLICKVID_DATA_DIR: dataDir,
+    CLICKVID_SIGNING_SECRET: env.CLICKVID_SIGNING_SECRET ?? secrets.signingSecret,
+    CLICKVID_BOOTSTRAP_API_KEY: secrets.apiKey,
+    CLICKVID_BOOTSTRAP_WEBHOOK_SECRET: secrets.webhookSecret,
+    // Local development: webhooks to localhost receivers are fine.
+    CLICKVID_ALLOW_PRIVATE_WEBHOOKS: env.CLICKVID_ALLOW_PRIVATE_WEBHOOKS ?? 'true',
+    CLICKVID_LOG_LEVEL: env.CLICKVID_LOG_LEVEL ?? 'warn',
+  };
+  for (const pkg of ['server', 'worker']) {
+    const svc = startService(pkg, stackEnv);
+    svc.proc.once('exit', (code, signal) => {
+      if (!shuttingDown) {
+        process.stderr.write(`clickvid: the ${pkg} exited (${code ?? signal}); stopping the stack.\n`);
+        void shutdown(1);
+      }
+    });
+    children.push(svc);
+  }
+  await waitReady(url, { timeoutMs: 90_000, procs: children.map((c) => c.proc) });
+
+  writeFileSync(
+    path.join(dataDir, 'dev.json'),
+    JSON.stringify({ url, apiKey: secrets.apiKey, webhookSecret: secrets.webhookSecret }, null, 2) + '\n',
+    { mode: 0o600 },
+  );
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  log(`
+clickvid is running (ready in ${secs} s)
+
+  API       ${url}   (OpenAPI: ${url}/openapi.json, metrics: ${url}/metrics)
+  API key   ${secrets.apiKey}
+  Redis     ${redisUrl}${redis ? '  (private, AOF in .clickvid/redis)' : ''}
+  Storage   ${path.join(dataDir, 'storage')}
+  Config    ${path.join(dataDir, 'dev.json')} (the CLI reads it from this directory down)
+
+Try it:
+  npx clickvid generate "two red circles moving right on a blue background" --wait --out clip.mp4
+
+  curl -s ${url}/v1/generate -H "Authorization: Bearer ${secrets.apiKey}" \\
+       -H "Content-Type: application/json" -H "Idempotency-Key: $(date +%s)" \\
+       -d '{"prompt":"a yellow triangle spinning on a black background"}'
+
+Ctrl-C stops everything.`);
+} catch (err) {
+  process.stderr.write(`clickvid: ${err.message}\n`);
+  await shutdown(1);
+}
