@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '@clickvid/core';
+import { pino } from 'pino';
+import { startRedis } from '../../../../test/harness.js';
+import { buildApp } from '../app.js';
+import { createDeps } from '../deps.js';
+
+/** A real app on a real redis-server and the shipped model, for inject() tests. Two teams. */
+export async function testApp(env: Record<string, string> = {}) {
+  const redis = await startRedis();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'cv-app-'));
+  const config = loadConfig({
+    CLICKVID_REDIS_URL: redis.url,
+    CLICKVID_DATA_DIR: dataDir,
+    CLICKVID_PUBLIC_URL: 'http://api.test',
+    CLICKVID_SIGNING_SECRET: randomBytes(32).toString('base64url'),
+    CLICKVID_LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const deps = await createDeps(config);
+  const app = await buildApp(deps, pino({ level: 'silent' }));
+  await deps.teams.ensureTeam('alpha');
+  await deps.teams.ensureTeam('beta');
+  const keyA = await deps.teams.addApiKey('alpha');
+  const keyB = await deps.teams.addApiKey('beta');
+  return {
+    app,
+    deps,
+    config,
+    keyA,
+    keyB,
+    auth: (key: string) => ({ authorization: `Bearer ${key}` }),
+    async close() {
+      await app.close();
+      await deps.close();
+      await redis.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
