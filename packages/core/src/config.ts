@@ -45,6 +45,11 @@ const EnvSchema = z.object({
   CLICKVID_FFMPEG: z.string().default('ffmpeg'),
   CLICKVID_WORKER_CONCURRENCY: int(1, 256).optional(),
   CLICKVID_WORKER_METRICS_PORT: int(0, 65535).optional(),
+  CLICKVID_WORKER_LANES: z
+    .string()
+    .default('draft,final')
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['draft', 'final'])).min(1)),
   CLICKVID_DRAFT_MAX_BATCH: int(1, 64).default(8),
   CLICKVID_DRAFT_BATCH_WINDOW_MS: int(0, 10_000).default(150),
   CLICKVID_FINAL_MAX_BATCH: int(1, 64).default(4),
@@ -84,6 +89,8 @@ export type Config = Readonly<{
   ffmpegPath: string;
   workerConcurrency?: number;
   workerMetricsPort?: number;
+  /** Lanes this worker consumes: separate draft and final pools scale independently. */
+  workerLanes: ReadonlyArray<'draft' | 'final'>;
   batching: Record<'draft' | 'final', { maxBatch: number; windowMs: number }>;
   draftWaitBudgetMs: number;
   rateLimitPerMin: number;
@@ -146,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ffmpegPath: e.CLICKVID_FFMPEG,
     workerConcurrency: e.CLICKVID_WORKER_CONCURRENCY,
     workerMetricsPort: e.CLICKVID_WORKER_METRICS_PORT,
+    workerLanes: [...new Set(e.CLICKVID_WORKER_LANES)],
     batching: {
       draft: { maxBatch: e.CLICKVID_DRAFT_MAX_BATCH, windowMs: e.CLICKVID_DRAFT_BATCH_WINDOW_MS },
       final: { maxBatch: e.CLICKVID_FINAL_MAX_BATCH, windowMs: e.CLICKVID_FINAL_BATCH_WINDOW_MS },

@@ -1,0 +1,122 @@
+// Shared by the bench scripts: find a running stack (CLICKVID_API_URL/KEY, or the
+// .clickvid/dev.json that `npm start` writes), or start a private one; plain HTTP helpers.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, ROOT, startRedis, startService, stopProcess, waitReady } from '../scripts/stack.mjs';
+
+export { ROOT };
+
+/** A private stack: redis-server, API server and `workers` workers, with env overrides. */
+export async function startPrivateStack({ env = {}, workers = 1 } = {}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cv-bench-'));
+  const redis = await startRedis({ dir: path.join(dir, 'redis') });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const apiKey = `cv_bench_${randomBytes(16).toString('base64url')}`;
+  const base = {
+    CLICKVID_REDIS_URL: redis.url, CLICKVID_PORT: String(port), CLICKVID_PUBLIC_URL: url, CLICKVID_DATA_DIR: dir,
+    CLICKVID_SIGNING_SECRET: randomBytes(32).toString('base64url'), CLICKVID_BOOTSTRAP_API_KEY: apiKey,
+    CLICKVID_LOG_LEVEL: 'error', CLICKVID_RATE_LIMIT_PER_MIN: '1000000', ...env,
+  };
+  const server = startService('server', base, { stdio: 'ignore' });
+  let ws = [];
+  const startWorkers = async (extra = {}) => {
+    await Promise.all(ws.map((w) => stopProcess(w.proc)));
+    ws = Array.from({ length: workers }, () => startService('worker', { ...base, ...extra }, { stdio: 'ignore' }));
+    if (workers > 0) await waitReady(url, { timeoutMs: 60_000, procs: ws.map((w) => w.proc) });
+  };
+  if (workers > 0) await startWorkers();
+  else await waitHealthy(url);
+  return {
+    url, apiKey, private: true, redisUrl: redis.url,
+    /** Restart the workers with other settings (e.g. CLICKVID_DRAFT_MAX_BATCH=1). */
+    restartWorkers: startWorkers,
+    async stop() {
+      await Promise.all([server, ...ws].map((s) => stopProcess(s.proc)));
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitHealthy(url) {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+/** The stack `npm start` runs, if it is up; else null. */
+export async function runningStack() {
+  let url = process.env.CLICKVID_API_URL;
+  let apiKey = process.env.CLICKVID_API_KEY;
+  const dev = path.join(ROOT, '.clickvid', 'dev.json');
+  if ((!url || !apiKey) && existsSync(dev)) ({ url, apiKey } = JSON.parse(readFileSync(dev, 'utf8')));
+  if (!url || !apiKey) return null;
+  try {
+    if (!(await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) })).ok) return null;
+  } catch {
+    return null;
+  }
+  return { url, apiKey, private: false, stop: async () => {} };
+}
+
+export async function api(stack, method, route, body, headers = {}) {
+  const res = await fetch(`${stack.url}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${stack.apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await res.json();
+  if (res.status >= 400) throw new Error(`${method} ${route} → ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Resolves with the terminal job, read from the job's server-sent events. */
+export async function waitDone(stack, id) {
+  const res = await fetch(`${stack.url}/v1/jobs/${id}/events`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
+  const reader = res.body.getReader();
+  const dec = new TextDecoder();
+  let buf = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`event stream of ${id} ended without done`);
+    buf += dec.decode(value, { stream: true });
+    let i;
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      if (block.startsWith('event: done')) {
+        await reader.cancel().catch(() => {});
+        return JSON.parse(block.split('\n').find((l) => l.startsWith('data: ')).slice(6)).job;
+      }
+    }
+  }
+}
+
+export const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
+export const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+export const ms = (x) => `${x.toFixed(1)} ms`;
+
+/** Mean of a histogram in the API's /metrics text, optionally filtered by a label substring. */
+export async function histogramMean(stack, name, labelFilter = '') {
+  const text = await (await fetch(`${stack.url}/metrics`)).text();
+  let sum = 0, count = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}_sum`) && line.includes(labelFilter)) sum += Number(line.split(' ').pop());
+    if (line.startsWith(`${name}_count`) && line.includes(labelFilter)) count += Number(line.split(' ').pop());
+  }
+  return { sum, count, mean: count ? sum / count : NaN };
+}
+
+export function machine() {
+  return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+}

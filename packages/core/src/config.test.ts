@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('has working defaults and is frozen', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 8080, storage: { driver: 'local' }, workerLanes: ['draft', 'final'], batching: { draft: { maxBatch: 8 } } });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(c.signingSecretGenerated).toBe(true);
+  });
+
+  it('names the variable when a value is bad', () => {
+    expect(() => loadConfig({ CLICKVID_PORT: 'eighty' })).toThrow(/CLICKVID_PORT/);
+    expect(() => loadConfig({ CLICKVID_DRAFT_MAX_BATCH: '0' })).toThrow(/CLICKVID_DRAFT_MAX_BATCH/);
+    expect(() => loadConfig({ CLICKVID_WORKER_LANES: 'draft,turbo' })).toThrow(/CLICKVID_WORKER_LANES/);
+    expect(() => loadConfig({ CLICKVID_STORAGE: 's3' })).toThrow(ConfigError);
+  });
+
+  it('reads the batching knobs and lanes', () => {
+    const c = loadConfig({ CLICKVID_DRAFT_MAX_BATCH: '1', CLICKVID_FINAL_BATCH_WINDOW_MS: '500', CLICKVID_WORKER_LANES: 'final' });
+    expect(c.batching).toEqual({ draft: { maxBatch: 1, windowMs: 150 }, final: { maxBatch: 4, windowMs: 500 } });
+    expect(c.workerLanes).toEqual(['final']);
+  });
+});
