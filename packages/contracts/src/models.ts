@@ -14,6 +14,8 @@ export const ModelTier = z.object({
   /** Measured ms of inference per video, by batch size. */
   ms_per_video: z.record(z.string(), z.number()),
   credits_per_gpu_second: z.number(),
+  /** What one video at the tier's defaults is estimated to cost: the same figure a job's `estimate` gets. */
+  estimate_gpu_seconds: z.number(),
 });
 export type ModelTier = z.infer<typeof ModelTier>;
 

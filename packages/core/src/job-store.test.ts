@@ -92,3 +92,23 @@ describe('JobStore', () => {
     expect(finals.nextCursor).toBeNull();
   });
 });
+
+describe('JobStore.list with jobs of the same millisecond', () => {
+  it('pages through every job exactly once', async () => {
+    const at = new Date().toISOString();
+    const ids: string[] = [];
+    for (let i = 0; i < 23; i++) {
+      const j = job({ created_at: at });
+      ids.push(j.id);
+      await store.create({ job: j, team: 'same-ms', lane: 'draft' });
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const res = await store.list('same-ms', { limit: 2, cursor });
+      seen.push(...res.jobs.map((s) => s.job.id));
+      cursor = res.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual([...ids].reverse());
+  });
+});

@@ -54,7 +54,8 @@ export class JobStore {
       .multi()
       .hset(keys.job(job.id), fields)
       .expire(keys.job(job.id), this.ttlS)
-      .zadd(keys.teamJobs(team), created, job.id);
+      // Score 0: the index is ordered by id, which sorts by creation (see newId), so cursors are exact.
+      .zadd(keys.teamJobs(team), 0, job.id);
     if (job.status === 'queued') tx.zadd(keys.laneQueued(lane), created, job.id);
     await tx.exec();
   }
@@ -156,43 +157,34 @@ export class JobStore {
 
   /**
    * A page of a team's jobs, newest first. The cursor is the last id of the previous
-   * page; filters are applied while scanning, bounded so a sparse filter can't scan forever.
+   * page (ids sort by creation); filters are applied while scanning, bounded so a
+   * sparse filter cannot scan forever.
    */
   async list(
     team: string,
     opts: { limit: number; cursor?: string; filter?: (j: Job) => boolean },
   ): Promise<{ jobs: StoredJob[]; nextCursor: string | null }> {
     const zkey = keys.teamJobs(team);
-    let max = '+inf';
-    if (opts.cursor) {
-      const score = await this.redis.zscore(zkey, opts.cursor);
-      if (score === null) return { jobs: [], nextCursor: null };
-      max = `(${score}`;
-    }
     const out: StoredJob[] = [];
     const chunk = Math.max(opts.limit * 2, 50);
-    let scanned = 0;
-    // Ties in score (same millisecond) are rare; ids are time-ordered so the order is stable.
-    while (out.length < opts.limit && scanned < 5000) {
-      const ids = await this.redis.zrevrangebyscore(zkey, max, '-inf', 'LIMIT', 0, chunk);
-      if (ids.length === 0) return { jobs: out, nextCursor: null };
+    let max = opts.cursor ? `(${opts.cursor}` : '+';
+    for (let scanned = 0; scanned < 5000; ) {
+      const ids = await this.redis.zrevrangebylex(zkey, max, '-', 'LIMIT', 0, chunk);
       scanned += ids.length;
       const jobs = await this.getMany(ids);
       for (const s of jobs) {
-        if (!opts.filter || opts.filter(s.job)) out.push(s);
-        if (out.length === opts.limit) break;
-      }
-      const lastScanned = out.length === opts.limit ? out[out.length - 1]!.job.id : ids[ids.length - 1]!;
-      const lastScore = await this.redis.zscore(zkey, lastScanned);
-      if (lastScore === null) break;
-      max = `(${lastScore}`;
-      if (out.length === opts.limit) {
-        const more = await this.redis.zrevrangebyscore(zkey, max, '-inf', 'LIMIT', 0, 1);
-        return { jobs: out, nextCursor: more.length ? lastScanned : null };
+        if (opts.filter && !opts.filter(s.job)) continue;
+        out.push(s);
+        if (out.length === opts.limit) {
+          const more = await this.redis.zrevrangebylex(zkey, `(${s.job.id}`, '-', 'LIMIT', 0, 1);
+          return { jobs: out, nextCursor: more.length ? s.job.id : null };
+        }
       }
       if (ids.length < chunk) return { jobs: out, nextCursor: null };
+      max = `(${ids[ids.length - 1]}`;
     }
-    return { jobs: out, nextCursor: out.length ? out[out.length - 1]!.job.id : null };
+    // Scanned the bound without filling the page: hand back a cursor to continue from.
+    return { jobs: out, nextCursor: max.slice(1) };
   }
 
   private async publish(s: StoredJob): Promise<void> {

@@ -5,7 +5,7 @@
 export const keys = {
   /** Hash: one field per Job property, JSON-encoded, plus `team`. */
   job: (id: string) => `cv:job:${id}`,
-  /** Sorted set of a team's job ids, scored by creation time (ms). */
+  /** Sorted set of a team's job ids, all scored 0: ordered by id, which sorts by creation. */
   teamJobs: (team: string) => `cv:team:${team}:jobs`,
   /** Hash: team name, webhook secret. */
   team: (team: string) => `cv:team:${team}`,

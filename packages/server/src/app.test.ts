@@ -251,5 +251,8 @@ describe('ops', () => {
     expect(res.statusCode).toBe(200);
     const m = res.json().data[0];
     expect(m.tiers.map((x: { quality: string }) => x.quality)).toEqual(['draft', 'standard', 'final']);
+    // The published estimate is the one a job at the tier's defaults gets (the CLI budgets with it).
+    const job = Job.parse((await gen({ prompt: PROMPT, quality: 'final' })).json());
+    expect(m.tiers[2].estimate_gpu_seconds).toBe(job.estimate.gpu_seconds);
   });
 });
