@@ -1,0 +1,49 @@
+import { Flags } from '@oclif/core';
+import type { Job } from '@clickvid/sdk';
+import { BaseCommand } from '../../base.js';
+import { colorStatus, round, table } from '../../internal/format.js';
+
+export default class JobsList extends BaseCommand<typeof JobsList> {
+  static override description = 'List your jobs, newest first.';
+  static override flags = {
+    all: Flags.boolean({ description: 'Follow next_cursor through every page.' }),
+    campaign: Flags.string({ description: 'Only jobs with this metadata.campaign.' }),
+    limit: Flags.integer({ description: 'Page size.', min: 1, max: 100, default: 20 }),
+    quality: Flags.string({ description: 'Only this quality.', options: ['draft', 'standard', 'final'] }),
+    status: Flags.string({ description: 'Only this status.', options: ['queued', 'running', 'succeeded', 'failed', 'canceled'] }),
+  };
+
+  async run(): Promise<{ object: 'list'; data: Job[]; next_cursor: string | null }> {
+    const { flags } = this;
+    const client = await this.client();
+    const query = {
+      status: flags.status as Job['status'] | undefined,
+      quality: flags.quality as Job['quality'] | undefined,
+      campaign: flags.campaign,
+      limit: flags.limit,
+    };
+    let data: Job[];
+    let nextCursor: string | null;
+    if (flags.all) {
+      data = [];
+      for await (const job of client.jobs.list(query)) data.push(job);
+      nextCursor = null;
+    } else {
+      const page = await client.jobs.list(query);
+      data = page.data;
+      nextCursor = page.next_cursor;
+    }
+    this.log(
+      table(
+        ['ID', 'STATUS', 'QUALITY', 'PROGRESS', 'GPU-S', 'CREATED', 'PROMPT'],
+        data.map((j) => [
+          j.id, colorStatus(j.status), j.quality, `${Math.round(j.progress * 100)}%`,
+          String(round(j.usage?.gpu_seconds ?? j.estimate.gpu_seconds)), j.created_at.slice(0, 19).replace('T', ' '),
+          j.prompt.length > 48 ? `${j.prompt.slice(0, 47)}…` : j.prompt,
+        ]),
+      ),
+    );
+    if (nextCursor) this.log(`more: --all, or the API with cursor=${nextCursor}`);
+    return { object: 'list', data, next_cursor: nextCursor };
+  }
+}

@@ -1,0 +1,2 @@
+/** The clickvid CLI as a module: `run(argv)` runs a command in-process. */
+export { run } from '@oclif/core';

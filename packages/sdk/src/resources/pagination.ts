@@ -1,0 +1,70 @@
+/** What a list endpoint answers: one page of items and the cursor of the next. */
+export interface ListBody<Item> {
+  object: 'list';
+  data: Item[];
+  next_cursor: string | null;
+}
+
+/**
+ * One page of a cursor-paginated list. Iterating it with `for await` walks
+ * every item of this page and of all the pages after it.
+ */
+export class Page<Item> implements AsyncIterable<Item> {
+  readonly object = 'list';
+  readonly data: Item[];
+  readonly next_cursor: string | null;
+
+  constructor(
+    body: ListBody<Item>,
+    private readonly fetchPage: (cursor: string) => Promise<ListBody<Item>>,
+  ) {
+    this.data = body.data;
+    this.next_cursor = body.next_cursor;
+  }
+
+  hasNextPage(): boolean {
+    return this.next_cursor !== null && this.next_cursor !== '';
+  }
+
+  /** The page after this one; throws when there is none (check {@link hasNextPage}). */
+  async getNextPage(): Promise<Page<Item>> {
+    if (!this.hasNextPage()) throw new Error('No next page: next_cursor is null.');
+    return new Page(await this.fetchPage(this.next_cursor!), this.fetchPage);
+  }
+
+  /** This page and every page after it, fetched one at a time as you iterate. */
+  async *iterPages(): AsyncGenerator<Page<Item>> {
+    let page: Page<Item> = this;
+    yield page;
+    while (page.hasNextPage()) {
+      page = await page.getNextPage();
+      yield page;
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Item> {
+    for await (const page of this.iterPages()) yield* page.data;
+  }
+}
+
+/**
+ * What `list()` returns: `await` it for the first {@link Page}, or
+ * `for await` over it to auto-paginate through every item.
+ */
+export class PagePromise<Item> implements PromiseLike<Page<Item>>, AsyncIterable<Item> {
+  constructor(private readonly promise: Promise<Page<Item>>) {
+    // Iterating without awaiting must not leave an unhandled rejection behind.
+    promise.catch(() => {});
+  }
+
+  then<R1 = Page<Item>, R2 = never>(
+    onfulfilled?: ((value: Page<Item>) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.promise.then(onfulfilled, onrejected);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Item> {
+    yield* await this.promise;
+  }
+}
