@@ -93,7 +93,7 @@ clickvid is running (ready in ${secs} s)
   API key   ${secrets.apiKey}
   Redis     ${redisUrl}${redis ? '  (private, AOF in .clickvid/redis)' : ''}
   Storage   ${path.join(dataDir, 'storage')}
-  Config    ${path.join(dataDir, 'dev.json')} (the CLI reads it from this directory down)
+  Config    ${path.join(dataDir, 'dev.json')} (the CLI finds it from this directory and below)
 
 Try it:
   npx clickvid generate "two red circles moving right on a blue background" --wait --out clip.mp4

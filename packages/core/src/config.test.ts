@@ -18,7 +18,7 @@ describe('loadConfig', () => {
 
   it('reads the batching knobs and lanes', () => {
     const c = loadConfig({ CLICKVID_DRAFT_MAX_BATCH: '1', CLICKVID_FINAL_BATCH_WINDOW_MS: '500', CLICKVID_WORKER_LANES: 'final' });
-    expect(c.batching).toEqual({ draft: { maxBatch: 1, windowMs: 150 }, final: { maxBatch: 4, windowMs: 500 } });
+    expect(c.batching).toEqual({ draft: { maxBatch: 1, windowMs: 150 }, final: { maxBatch: 2, windowMs: 500 } });
     expect(c.workerLanes).toEqual(['final']);
   });
 });

@@ -52,7 +52,7 @@ const EnvSchema = z.object({
     .pipe(z.array(z.enum(['draft', 'final'])).min(1)),
   CLICKVID_DRAFT_MAX_BATCH: int(1, 64).default(8),
   CLICKVID_DRAFT_BATCH_WINDOW_MS: int(0, 10_000).default(150),
-  CLICKVID_FINAL_MAX_BATCH: int(1, 64).default(4),
+  CLICKVID_FINAL_MAX_BATCH: int(1, 64).default(2),
   CLICKVID_FINAL_BATCH_WINDOW_MS: int(0, 60_000).default(2000),
   CLICKVID_DRAFT_WAIT_BUDGET_MS: int(0, 600_000).default(5000),
 

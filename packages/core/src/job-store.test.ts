@@ -112,3 +112,22 @@ describe('JobStore.list with jobs of the same millisecond', () => {
     expect(seen).toEqual([...ids].reverse());
   });
 });
+
+describe('JobStore.progress', () => {
+  it('sets progress of a running job, publishes it, and ignores others', async () => {
+    const sub = createRedis(rh.url);
+    const got: unknown[] = [];
+    await sub.subscribe('cv:events:jobs');
+    sub.on('message', (_c: string, m: string) => got.push(JSON.parse(m)));
+    const j = job();
+    await store.create({ job: j, team: 'prog', lane: 'draft' });
+    await store.progress(j.id, 0.5); // queued: ignored
+    expect((await store.get(j.id))?.job.progress).toBe(0);
+    await store.start(j.id, 1);
+    await store.progress(j.id, 0.6);
+    expect((await store.get(j.id))?.job.progress).toBe(0.6);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toContainEqual({ id: j.id, team: 'prog', status: 'running', progress: 0.6 });
+    sub.disconnect();
+  });
+});

@@ -23,6 +23,14 @@ end
 return 0
 `;
 
+/** Progress of a running job: set and published in one round trip; ignored once it left `running`. */
+const PROGRESS = `
+if redis.call('HGET', KEYS[1], 'status') ~= '"running"' then return 0 end
+redis.call('HSET', KEYS[1], 'progress', ARGV[1])
+redis.call('PUBLISH', ARGV[2], cjson.encode({id = ARGV[3], team = redis.call('HGET', KEYS[1], 'team'), status = 'running', progress = tonumber(ARGV[1])}))
+return 1
+`;
+
 export interface JobUpdate {
   id: string;
   team: string;
@@ -43,6 +51,7 @@ export class JobStore {
     private readonly ttlS: number,
   ) {
     redis.defineCommand('cvTransition', { numberOfKeys: 1, lua: TRANSITION });
+    redis.defineCommand('cvProgress', { numberOfKeys: 1, lua: PROGRESS });
   }
 
   async create(stored: StoredJob): Promise<void> {
@@ -110,7 +119,8 @@ export class JobStore {
 
   /** Progress of a running job (0..1); ignored once the job has left `running`. */
   async progress(id: string, progress: number): Promise<void> {
-    await this.transition(id, ['running'], { progress: Math.max(0, Math.min(1, progress)) });
+    const p = String(Math.max(0, Math.min(1, progress)));
+    await (this.redis as unknown as { cvProgress(key: string, ...a: string[]): Promise<number> }).cvProgress(keys.job(id), p, keys.jobEvents(), id);
   }
 
   async isCanceled(id: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import rateLimit from '@fastify/rate-limit';
 import { hashApiKey, newId } from '@clickvid/core';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { createAuthenticator } from './auth.js';
@@ -18,7 +18,8 @@ const VERSION = '0.1.0';
 export async function buildApp(d: Deps, logger: Logger) {
   const app = Fastify({
     loggerInstance: logger,
-    disableRequestLogging: true,
+    // Requests are measured by the metrics hook; per-request log lines would cost more than they tell.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => newId('req'),
@@ -35,7 +36,8 @@ export async function buildApp(d: Deps, logger: Logger) {
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     d.metrics.http.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    if (reply.statusCode >= 500) req.log.warn({ route, status: reply.statusCode, ms: reply.elapsedTime }, 'request failed');
+    // /readyz answers 503 by design until a worker is up; that is not a failed request.
+    if (reply.statusCode >= 500 && route !== '/readyz') req.log.warn({ route, status: reply.statusCode, ms: reply.elapsedTime }, 'request failed');
   });
   app.setErrorHandler((err, req, reply) => sendError(req, reply, err));
   app.setNotFoundHandler((req, reply) => sendError(req, reply, new ApiError('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`)));

@@ -1,0 +1,8 @@
+/** @clickvid/worker: BullMQ consumers, batcher, inference engine and encoder. */
+export { startWorker, type StartWorkerOptions, type RunningWorker } from './worker.js';
+export { createProcessor, outputCacheHook, PRESET, type ProcessorDeps, type RenderCache, type RenderInput, type RenderOutcome } from './processor.js';
+export { Batcher, batchKey, LANE_ORDER, type BatcherOptions, type BatchLane, type BatchShare, type LaneBatching, type RunBatch, type SubmitOptions } from './batcher.js';
+export { InferenceEngine, sha256File, type EngineItem, type EngineResult, type InferenceEngineOptions, type VariantFile } from './engine.js';
+export { Encoder, type EncodeResult, type EncodeSpec, type EncoderOptions } from './encoder.js';
+export { WorkerError, classifyError, toBullError } from './errors.js';
+export { WorkerMetrics } from './metrics.js';

@@ -1,0 +1,54 @@
+/**
+ * `node packages/worker/dist/main.js`: loads config, model and storage, starts
+ * the lanes' consumers and drains them on SIGTERM/SIGINT.
+ */
+import { ConfigError, createLogger, createStorage, loadConfig, ModelRegistry } from '@clickvid/core';
+import { startWorker } from './worker.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(config, 'worker');
+  const registry = ModelRegistry.load(config.model.dir, config.model.name);
+  const storage = createStorage(config);
+  const worker = await startWorker({ config, registry, storage, logger });
+  logger.info({ worker: worker.id, model: `${registry.id}@${registry.version}`, metricsPort: config.workerMetricsPort ?? null }, `worker ready lanes=${worker.lanes.join(',')}`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second signal means "now": in-flight jobs come back to another worker through BullMQ's stalled check.
+      logger.warn({ signal }, 'second signal, exiting without draining');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'draining: no new jobs, finishing the ones in flight');
+    worker.close().then(
+      async () => {
+        await storage.close?.();
+        logger.info('worker stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((err: unknown) => {
+  // pino may not exist yet (bad config, missing model): plain stderr, one line per cause.
+  process.stderr.write(`worker failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

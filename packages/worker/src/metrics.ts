@@ -1,0 +1,107 @@
+import { createServer, type Server } from 'node:http';
+import type { Job, Lane } from '@clickvid/contracts';
+import type { ClusterMetrics } from '@clickvid/core';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The worker's Prometheus metrics, on a registry of its own (tests create many).
+ * With a {@link ClusterMetrics}, every observation also goes to the cluster-wide view
+ * in Redis that the API server's /metrics renders, so one scrape sees all workers.
+ */
+export class WorkerMetrics {
+  readonly registry = new Registry();
+  readonly batchSize = new Histogram({
+    name: 'clickvid_batch_size',
+    help: 'Jobs per inference batch.',
+    labelNames: ['lane', 'variant'] as const,
+    buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32],
+    registers: [this.registry],
+  });
+  readonly inferenceSeconds = new Histogram({
+    name: 'clickvid_inference_seconds',
+    help: 'Wall seconds of one session.run (a whole batch).',
+    labelNames: ['lane', 'variant'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly encodeSeconds = new Histogram({
+    name: 'clickvid_encode_seconds',
+    help: 'Wall seconds to encode one video (MP4 + poster).',
+    labelNames: ['lane', 'warm'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly queueWaitSeconds = new Histogram({
+    name: 'clickvid_queue_wait_seconds',
+    help: 'Seconds from enqueue to a worker taking the job (first attempt).',
+    labelNames: ['lane'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly batchWaitSeconds = new Histogram({
+    name: 'clickvid_batch_wait_seconds',
+    help: 'Seconds a job waited in the batcher for the engine.',
+    labelNames: ['lane'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly jobsTotal = new Counter({
+    name: 'clickvid_worker_jobs_total',
+    help: 'Jobs the worker finished, by outcome (succeeded, failed, retried, canceled, skipped, cache_hit).',
+    labelNames: ['lane', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly cluster: ClusterMetrics | undefined;
+
+  constructor(options: { defaultMetrics?: boolean; cluster?: ClusterMetrics } = {}) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'clickvid_worker_' });
+    this.cluster = options.cluster;
+  }
+
+  /** One session.run of `size` videos. */
+  batch(lane: Lane, variant: string, size: number, seconds: number): void {
+    this.batchSize.observe({ lane, variant }, size);
+    this.inferenceSeconds.observe({ lane, variant }, seconds);
+    this.cluster?.observe('clickvid_batch_size', { lane, variant }, size);
+    this.cluster?.observe('clickvid_inference_seconds', { lane, variant }, seconds);
+  }
+
+  queueWait(lane: Lane, seconds: number): void {
+    this.queueWaitSeconds.observe({ lane }, seconds);
+    this.cluster?.observe('clickvid_queue_wait_seconds', { lane }, seconds);
+  }
+
+  encode(lane: Lane, warm: boolean, seconds: number): void {
+    this.encodeSeconds.observe({ lane, warm: String(warm) }, seconds);
+    this.cluster?.observe('clickvid_encode_seconds', { lane }, seconds);
+  }
+
+  /** A job this worker brought to a terminal state: counts, duration and metered compute. */
+  finished(job: Job): void {
+    const c = this.cluster;
+    if (!c) return;
+    c.inc('clickvid_jobs_total', { quality: job.quality, status: job.status });
+    if (job.finished_at) c.observe('clickvid_job_duration_seconds', { quality: job.quality }, (Date.parse(job.finished_at) - Date.parse(job.created_at)) / 1000);
+    if (job.usage?.gpu_seconds) c.inc('clickvid_gpu_seconds_total', { quality: job.quality }, job.usage.gpu_seconds);
+    if (job.cache_hit) c.inc('clickvid_cache_hits_total', { quality: job.quality });
+  }
+
+  /** Serves GET /metrics on `port` (0 = any free port). Resolves with the server once listening. */
+  serve(port: number, host = '0.0.0.0'): Promise<Server> {
+    const server = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      this.registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(body),
+        (err: Error) => res.writeHead(500).end(err.message),
+      );
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve(server));
+    });
+  }
+}

@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Server } from 'node:http';
+import type { Lane, Quality } from '@clickvid/contracts';
+import {
+  ClusterMetrics,
+  AssetStore, JobStore, OutputCache, QUEUE_NAMES, UsageLedger, createRedis, laneFor, startHeartbeat,
+  type Config, type Logger, type ModelRegistry, type Redis, type RenderJobData, type Storage, type WebhookJobData,
+} from '@clickvid/core';
+import { Queue, Worker } from 'bullmq';
+import { Batcher } from './batcher.js';
+import { Encoder } from './encoder.js';
+import { InferenceEngine } from './engine.js';
+import { WorkerMetrics } from './metrics.js';
+import { WorkerError } from './errors.js';
+import { createProcessor, failJob, outputCacheHook, PRESET, type RenderInput } from './processor.js';
+
+const QUALITIES: readonly Quality[] = ['draft', 'standard', 'final'];
+
+export interface StartWorkerOptions {
+  config: Config;
+  registry: ModelRegistry;
+  storage: Storage;
+  logger: Logger;
+  /** @defaultValue config.workerLanes (CLICKVID_WORKER_LANES) */
+  lanes?: readonly Lane[];
+  /** BullMQ key prefix. @defaultValue 'bull' (BullMQ's own) */
+  prefix?: string;
+  /** @defaultValue `<hostname>-<pid>-<random>` */
+  workerId?: string;
+  /** Output cache on (the default) or off. */
+  cache?: boolean;
+  /** Verify and load the lanes' model variants and start warm ffmpeg processes before taking jobs. @defaultValue true */
+  warm?: boolean;
+  /** Warm ffmpeg processes per encode spec (each tier's size and fps). @defaultValue 2 */
+  warmEncoders?: number;
+}
+
+export interface RunningWorker {
+  readonly id: string;
+  readonly lanes: readonly Lane[];
+  readonly metrics: WorkerMetrics;
+  readonly engine: InferenceEngine;
+  readonly batcher: Batcher<RenderInput, Uint8Array>;
+  readonly encoder: Encoder;
+  readonly workers: Partial<Record<Lane, Worker<RenderJobData>>>;
+  /** The metrics HTTP server, when CLICKVID_WORKER_METRICS_PORT is set. */
+  readonly metricsServer: Server | null;
+  /** Stops taking jobs, lets in-flight ones finish, then releases everything. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the worker: one engine and one batcher for the process, one BullMQ
+ * Worker per lane whose concurrency is enough processors to fill two batches
+ * (one running, one collecting), and the heartbeat /readyz counts.
+ */
+export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
+  const { config, registry, storage, logger } = opts;
+  const lanes = opts.lanes ?? config.workerLanes;
+  const id = opts.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const prefix = opts.prefix;
+  const redis: Redis = createRedis(config.redisUrl);
+  const metrics = new WorkerMetrics({ defaultMetrics: true, cluster: new ClusterMetrics(redis) });
+  const store = new JobStore(redis, config.jobTtlS);
+  const assets = new AssetStore(redis, config.jobTtlS);
+  const ledger = new UsageLedger(redis);
+  const webhooks = new Queue<WebhookJobData>(QUEUE_NAMES.webhooks, { connection: redis, ...(prefix ? { prefix } : {}) });
+
+  const engine = new InferenceEngine({ resolveVariant: (name) => registry.variant(name), intraOpNumThreads: config.ortThreads });
+  const batcher = new Batcher<RenderInput, Uint8Array>({
+    lanes: config.batching,
+    run: async (_key, inputs) => {
+      const res = await engine.run(inputs[0]!.variant, inputs);
+      return { outputs: res.videos, seconds: res.seconds };
+    },
+    onBatch: ({ lane, key, size, seconds, ok }) => {
+      if (!ok) return;
+      const variant = key.split('|')[0]!;
+      metrics.batch(lane, variant, size, seconds);
+    },
+  });
+  const warmPerSpec = opts.warmEncoders ?? 2;
+  // Room for the three tiers' specs and one more (a degraded draft, another duration) without evicting.
+  const encoder = new Encoder({ ffmpegPath: config.ffmpegPath, warmPerSpec, maxWarm: warmPerSpec * 4 });
+
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    if (opts.warm ?? true) {
+      for (const q of QUALITIES.filter((quality) => lanes.includes(laneFor(quality)))) {
+        const tier = registry.tier(q);
+        const v = registry.variant(tier.variant);
+        // A missing file or a sha256 mismatch stops the worker here, before it takes a job it could only fail.
+        await engine.warm(tier.variant);
+        const frames = Math.max(1, Math.round(tier.duration_s * tier.fps));
+        encoder.prewarm({ width: v.width, height: v.height, fps: tier.fps, frames, preset: PRESET[laneFor(q)] });
+      }
+    }
+
+    const deps = {
+      config, registry, store, assets, ledger, storage, batcher, encoder, metrics, webhooks,
+      logger: logger.child({ worker: id }),
+      cache: opts.cache === false ? null : outputCacheHook(new OutputCache(redis, config.jobTtlS), storage),
+    };
+    const workers: Partial<Record<Lane, Worker<RenderJobData>>> = {};
+    for (const lane of lanes) {
+      const tierMax = Math.max(...QUALITIES.filter((q) => laneFor(q) === lane).map((q) => registry.tier(q).max_batch));
+      const maxBatch = Math.min(config.batching[lane].maxBatch, tierMax);
+      // Its own connection: the worker's blocking fetch must not hold up the job store's commands.
+      // BullMQ does not close a connection it was handed, so close() quits it after the worker.
+      const connection = createRedis(config.redisUrl);
+      const w = new Worker<RenderJobData>(QUEUE_NAMES[lane], createProcessor(lane, deps), {
+        connection,
+        concurrency: config.workerConcurrency ?? Math.max(2, maxBatch * 2),
+        ...(prefix ? { prefix } : {}),
+      });
+      w.on('error', (err) => logger.error({ err, lane }, 'bullmq worker error'));
+      w.on('failed', (job, err) => {
+        // BullMQ fails some jobs without running the processor: one that stalled more often than
+        // allowed (its workers died mid-job) fails on its next fetch. Its record would stay
+        // "running" forever; record the failure here. For failures the processor already
+        // recorded this is a no-op (the record is no longer queued/running).
+        if (!job || !(err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1))) return;
+        const e = new WorkerError('internal_error', err.message, { retryable: true, cause: err });
+        failJob(deps, job.data.jobId, e).catch((ferr: unknown) => logger.error({ err: ferr, jobId: job.data.jobId }, 'could not record the failure'));
+      });
+      workers[lane] = w;
+      closers.push(async () => {
+        await w.close();
+        await connection.quit().catch(() => connection.disconnect());
+      });
+    }
+    await Promise.all(Object.values(workers).map((w) => w.waitUntilReady()));
+    const metricsServer = config.workerMetricsPort === undefined ? null : await metrics.serve(config.workerMetricsPort);
+    closers.push(async () => {
+      if (metricsServer) await new Promise((r) => metricsServer.close(r));
+    });
+    // Last: /readyz counts this worker only once it can really take jobs.
+    const stopHeartbeat = startHeartbeat(redis, id);
+
+    let closing: Promise<void> | null = null;
+    return {
+      id, lanes, metrics, engine, batcher, encoder, workers, metricsServer,
+      close() {
+        closing ??= (async () => {
+          // Leave /readyz first, so no one counts on this worker while it drains.
+          await stopHeartbeat();
+          // Worker.close() stops fetching and waits for the jobs in flight (and so for their batches).
+          await Promise.all(closers.map((c) => c()));
+          await batcher.close();
+          await encoder.close();
+          await engine.close();
+          await webhooks.close();
+          await redis.quit().catch(() => redis.disconnect());
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    for (const c of closers) await c().catch(() => undefined);
+    await encoder.close();
+    await engine.close();
+    await webhooks.close().catch(() => undefined);
+    redis.disconnect();
+    throw err;
+  }
+}
