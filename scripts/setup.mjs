@@ -51,8 +51,10 @@ export function ensureNodeModules() {
   const lock = path.join(ROOT, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
   say('installing npm dependencies …');
+  // `npm install --no-save` installs exactly the lockfile's versions. Not `npm ci`: npm 11 asks
+  // for platform packages (turbo's darwin/windows binaries) it never writes into the lockfile.
   // onnxruntime-node's install script fetches CUDA binaries, which fails offline; the CPU backend ships in the package.
-  run('npm', ['ci', '--no-audit', '--no-fund'], { env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+  run('npm', ['install', '--no-save', '--no-audit', '--no-fund'], { env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
 }
 
 export function build() {
