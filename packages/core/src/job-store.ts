@@ -54,7 +54,8 @@ export class JobStore {
     redis.defineCommand('cvProgress', { numberOfKeys: 1, lua: PROGRESS });
   }
 
-  async create(stored: StoredJob): Promise<void> {
+  /** Stores a new job. Returns its queue position (null unless queued), read in the same transaction. */
+  async create(stored: StoredJob): Promise<number | null> {
     const { job, team, lane } = stored;
     const fields: Record<string, string> = { team, lane: enc(lane) };
     for (const [k, v] of Object.entries(job)) fields[k] = enc(v);
@@ -65,8 +66,13 @@ export class JobStore {
       .expire(keys.job(job.id), this.ttlS)
       // Score 0: the index is ordered by id, which sorts by creation (see newId), so cursors are exact.
       .zadd(keys.teamJobs(team), 0, job.id);
-    if (job.status === 'queued') tx.zadd(keys.laneQueued(lane), created, job.id);
-    await tx.exec();
+    if (job.status !== 'queued') {
+      await tx.exec();
+      return null;
+    }
+    tx.zadd(keys.laneQueued(lane), created, job.id).zrank(keys.laneQueued(lane), job.id);
+    const res = await tx.exec();
+    return (res?.[res.length - 1]?.[1] as number | null) ?? null;
   }
 
   async get(id: string): Promise<StoredJob | null> {

@@ -240,6 +240,25 @@ describe('ops', () => {
     expect(r.json().checks).toMatchObject({ redis: 'ok', workers: 'none' });
   });
 
+  it('rate limits per key with 429 rate_limited and Retry-After', async () => {
+    const r = await testApp({ CLICKVID_RATE_LIMIT_PER_MIN: '3' });
+    try {
+      const codes: number[] = [];
+      let last;
+      for (let i = 0; i < 5; i++) {
+        last = await r.app.inject({ url: '/v1/models', headers: r.auth(r.keyA) });
+        codes.push(last.statusCode);
+      }
+      expect(codes).toEqual([200, 200, 200, 429, 429]);
+      expect(errorOf(last!).code).toBe('rate_limited');
+      expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
+      // Another key has its own budget.
+      expect((await r.app.inject({ url: '/v1/models', headers: r.auth(r.keyB) })).statusCode).toBe(200);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('unknown routes get the error body', async () => {
     const res = await t.app.inject({ url: '/v2/nothing' });
     expect(res.statusCode).toBe(404);

@@ -213,21 +213,24 @@ export class JobsService {
       return hit;
     }
 
-    await this.d.store.create({ job, team: team.id, lane });
+    const position = await this.d.store.create({ job, team: team.id, lane });
     try {
       await this.d.queues[lane].add('render', { jobId: id, team: team.id }, { ...RENDER_JOB_OPTIONS, jobId: id, priority: priorityOf(spec.quality) });
     } catch (err) {
       await this.d.store.fail(id, { code: 'internal_error', message: 'The job could not be queued.' });
       throw new ApiError('service_unavailable', 'The queue is unavailable; retry shortly.', { headers: { 'retry-after': '2' } });
     }
-    return this.present({ job, team: team.id, lane });
+    return { ...job, queue_position: position };
   }
 
-  /** A queued job waits for the jobs ahead of it, in batches, shared among live workers. */
+  /**
+   * A queued job waits for the jobs ahead of it, in batches, shared among live workers.
+   * Read from a snapshot refreshed at most every 250 ms: the submit path must not pay
+   * three Redis round trips for a prediction.
+   */
   private async predictedWaitMs(lane: 'draft' | 'final'): Promise<number> {
-    const depth = await this.d.store.queueDepth(lane);
+    const { depth, workers } = await this.laneSnapshot(lane);
     if (depth === 0) return 0;
-    const workers = Math.max(1, await liveWorkers(this.d.redis));
     const tier = this.d.registry.tier('draft');
     const maxBatch = Math.min(tier.max_batch, this.d.config.batching.draft.maxBatch);
     const perVideoMs = tier.ms_per_video[String(maxBatch)] ?? tier.ms_per_video['1'] ?? 50;
@@ -236,6 +239,20 @@ export class JobsService {
   }
 
   /** A finished copy of `job` from the output cache, with asset records of the caller's own. */
+  private readonly snapshots = new Map<string, { at: number; value: Promise<{ depth: number; workers: number }> }>();
+
+  private laneSnapshot(lane: 'draft' | 'final'): Promise<{ depth: number; workers: number }> {
+    const now = Date.now();
+    let snap = this.snapshots.get(lane);
+    if (!snap || now - snap.at > 250) {
+      const value = Promise.all([this.d.store.queueDepth(lane), liveWorkers(this.d.redis)]).then(([depth, w]) => ({ depth, workers: Math.max(1, w) }));
+      snap = { at: now, value };
+      this.snapshots.set(lane, snap);
+      value.catch(() => this.snapshots.delete(lane));
+    }
+    return snap.value;
+  }
+
   private async cacheHit(job: Job, team: Team, key: string): Promise<Job | null> {
     const cached = await this.d.cache.get(key);
     if (!cached || !(await this.d.storage.exists(cached.video.storage_key))) return null;
