@@ -22,22 +22,28 @@ export async function startPrivateStack({ env = {}, workers = 1 } = {}) {
   };
   const server = startService('server', base, { stdio: 'ignore' });
   let ws = [];
+  const stopAll = async () => {
+    await Promise.all([server, ...ws].map((s) => stopProcess(s.proc)));
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
   const startWorkers = async (extra = {}) => {
     await Promise.all(ws.map((w) => stopProcess(w.proc)));
     ws = Array.from({ length: workers }, () => startService('worker', { ...base, ...extra }, { stdio: 'ignore' }));
     if (workers > 0) await waitReady(url, { timeoutMs: 60_000, procs: ws.map((w) => w.proc) });
   };
-  if (workers > 0) await startWorkers();
-  else await waitHealthy(url);
+  try {
+    if (workers > 0) await startWorkers();
+    else await waitHealthy(url);
+  } catch (err) {
+    await stopAll(); // nothing left running when the stack cannot start
+    throw err;
+  }
   return {
     url, apiKey, private: true, redisUrl: redis.url,
     /** Restart the workers with other settings (e.g. CLICKVID_DRAFT_MAX_BATCH=1). */
     restartWorkers: startWorkers,
-    async stop() {
-      await Promise.all([server, ...ws].map((s) => stopProcess(s.proc)));
-      await redis.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: stopAll,
   };
 }
 
