@@ -23,7 +23,8 @@ function clip(w: number, h: number, frames: number): Uint8Array {
 describe('Encoder (real ffmpeg, checked with ffprobe)', () => {
   const encoders: Encoder[] = [];
   const make = (o: ConstructorParameters<typeof Encoder>[0] = {}) => {
-    const e = new Encoder({ ffmpegPath: '/usr/bin/ffmpeg', ...o });
+    // These cases are about the ffmpeg path (pool, groups, failures): small clips would otherwise go to the WASM encoder (encoder-wasm.test.ts).
+    const e = new Encoder({ ffmpegPath: '/usr/bin/ffmpeg', wasm: false, ...o });
     encoders.push(e);
     return e;
   };
@@ -134,7 +135,7 @@ describe('Encoder (real ffmpeg, checked with ffprobe)', () => {
   });
 
   it('close() kills the warm processes', async () => {
-    const enc = new Encoder({ warmPerSpec: 1 });
+    const enc = new Encoder({ warmPerSpec: 1, wasm: false });
     enc.prewarm({ width: 16, height: 16, fps: 8, frames: 1 });
     expect(enc.warmCount).toBe(1);
     await enc.close();

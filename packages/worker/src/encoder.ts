@@ -5,6 +5,7 @@ import { readFile, unlink } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { WasmEncoder, wasmCanEncode, type WasmEncoderOptions } from './encoder-wasm.js';
 import { WorkerError } from './errors.js';
 import { encodePng } from './internal/png.js';
 import { Semaphore } from './internal/semaphore.js';
@@ -16,7 +17,7 @@ export interface EncodeSpec {
   fps: number;
   /** Frames per video. */
   frames: number;
-  /** libx264 preset. @defaultValue 'veryfast' */
+  /** libx264 preset (the ffmpeg path; the in-process WASM path has one speed setting). @defaultValue 'veryfast' */
   preset?: 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium';
 }
 
@@ -28,10 +29,12 @@ export interface EncodeResult {
   frames: number;
   /** This video's share of the wall seconds its ffmpeg process spent (frames in to bytes out), start-up of a warm process excluded. */
   seconds: number;
-  /** Whether a pre-started ffmpeg process took the job. */
+  /** Whether a pre-started ffmpeg process took the job, or (WASM path) the in-process encoder was already initialized. */
   warm: boolean;
-  /** How many videos that process encoded together. */
+  /** How many videos that process encoded together (1 on the WASM path). */
   groupSize: number;
+  /** Which encoder made it: 'wasm' in-process for small clips, 'ffmpeg' otherwise. */
+  via: 'wasm' | 'ffmpeg';
 }
 
 export interface EncoderOptions {
@@ -53,7 +56,31 @@ export interface EncoderOptions {
   timeoutMs?: number;
   /** Where outputs are written before they are read back. @defaultValue a fresh dir under os.tmpdir() */
   tmpDir?: string;
+  /**
+   * The in-process WASM encoder for small clips (see {@link WasmEncoder}); false sends every clip to ffmpeg.
+   * @defaultValue on, for width × height × frames up to {@link WASM_MAX_VOLUME}
+   */
+  wasm?: false | (WasmEncoderOptions & { maxVolume?: number; groupVolume?: number });
 }
+
+/**
+ * A clip of up to this many pixels (width × height × frames) may go to the in-process WASM
+ * encoder: 256×256×48, i.e. drafts (128², 16–32 frames) and standard (256², 24–48 frames).
+ * Measured on this 2-core box (bench/encoder.mjs, one clip at a time), WASM is faster in wall
+ * time through standard-4s (64 vs 76 ms warm ffmpeg) and cheaper in CPU through standard-2s; past
+ * that (finals, 256² × 72–144 at 24 fps) libx264 per frame is so much cheaper than minih264e in
+ * WASM (no SIMD) that it wins CPU by 1.1–1.6×, and finals stay with ffmpeg.
+ */
+export const WASM_MAX_VOLUME = 256 * 256 * 48;
+
+/**
+ * Videos of one spec that arrive together (a batch) share one ffmpeg process, whose start-up
+ * they split; WASM pays per pixel with nothing to share. So a group goes to WASM only while its
+ * total pixels stay under this (one clip under {@link WASM_MAX_VOLUME} always does): 4 drafts of
+ * 16 frames, 2 of 32, no group of standard clips. Measured CPU per video, WASM vs one shared
+ * warm ffmpeg: draft×16 8.2 vs 14.8 ms at 2, 7.1 vs 4.9 at 8; standard×24 36 vs 29 at 2.
+ */
+export const WASM_GROUP_VOLUME = 128 * 128 * 16 * 4;
 
 interface Proc {
   child: ChildProcess;
@@ -78,9 +105,14 @@ function specKey(s: EncodeSpec): string {
 const segmentFile = (base: string, i: number) => `${base}-${String(i).padStart(3, '0')}.mp4`;
 
 /**
- * Encodes raw RGB frames to H.264 MP4 with ffmpeg, frames piped to stdin.
+ * Encodes raw RGB frames to H.264 MP4: small clips in-process ({@link WasmEncoder}, see
+ * {@link Encoder.usesWasm}), the rest with ffmpeg, frames piped to stdin.
  *
- * Most of a tiny clip's encode cost is ffmpeg's process start-up (~55 ms of CPU
+ * Most of a tiny clip's ffmpeg cost is its process: a lone 16-frame 128² draft takes ~10 ms wall
+ * and ~13 ms CPU in WASM against ~24 ms wall / ~29 ms CPU with a warm ffmpeg (bench/encoder.mjs).
+ * A batch of them shares one ffmpeg process instead, which is then the cheaper of the two.
+ *
+ * On the ffmpeg path most of a tiny clip's encode cost is the process start-up (~55 ms of CPU
  * on these machines, against a few ms of x264 work), so:
  *
  * - a warm pool keeps processes started ahead of time for the specs in use,
@@ -108,6 +140,10 @@ export class Encoder {
   #pending = new Map<string, Request[]>();
   #scheduled = false;
   #closed = false;
+  #wasmFallbacks = 0;
+  readonly #wasm: WasmEncoder | null;
+  readonly #wasmMax: number;
+  readonly #wasmGroup: number;
 
   constructor(options: EncoderOptions = {}) {
     this.#ffmpeg = options.ffmpegPath ?? '/usr/bin/ffmpeg';
@@ -118,6 +154,26 @@ export class Encoder {
     this.#slots = new Semaphore(options.maxConcurrent ?? Math.max(2, availableParallelism()));
     this.#ownTmp = options.tmpDir === undefined;
     this.#tmp = options.tmpDir ?? mkdtempSync(join(tmpdir(), 'clickvid-enc-'));
+    const w = options.wasm ?? {};
+    this.#wasm = w === false ? null : new WasmEncoder({ timeoutMs: this.#timeoutMs, ...w });
+    this.#wasmMax = w === false ? 0 : (w.maxVolume ?? WASM_MAX_VOLUME);
+    this.#wasmGroup = w === false ? 0 : (w.groupVolume ?? WASM_GROUP_VOLUME);
+  }
+
+  /**
+   * Whether `count` clips of this spec arriving together are encoded in-process (WASM) rather than
+   * by one shared ffmpeg process: a lone clip up to {@link WASM_MAX_VOLUME}, a group while its
+   * total stays under {@link WASM_GROUP_VOLUME}.
+   */
+  usesWasm(spec: EncodeSpec, count = 1): boolean {
+    if (this.#wasm === null || !this.#wasm.usable || !wasmCanEncode(spec)) return false;
+    const volume = spec.width * spec.height * spec.frames;
+    return volume <= this.#wasmMax && (count <= 1 || volume * count <= this.#wasmGroup);
+  }
+
+  /** WASM encodes that failed and were redone with ffmpeg. */
+  get wasmFallbacks(): number {
+    return this.#wasmFallbacks;
   }
 
   /** Idle warm processes, all specs. */
@@ -127,8 +183,12 @@ export class Encoder {
     return n;
   }
 
-  /** Starts warm processes for a spec now (e.g. each tier's at worker start-up). */
+  /**
+   * Starts warm processes for a spec now (e.g. each tier's at worker start-up), and the WASM
+   * encoder too when lone clips of the spec go there (batches of it may still go to ffmpeg).
+   */
   prewarm(spec: EncodeSpec): void {
+    if (this.usesWasm(spec)) void this.#wasm!.warm();
     const key = specKey(spec);
     this.#specs.set(key, spec);
     this.#refill(key);
@@ -167,7 +227,7 @@ export class Encoder {
     const all = [...[...this.#pool.values()].flat(), ...this.#busy];
     this.#pool.clear();
     for (const p of all) p.child.kill('SIGKILL');
-    await Promise.all(all.map((p) => p.exited));
+    await Promise.all([...all.map((p) => p.exited), this.#wasm?.close()]);
     if (this.#ownTmp) rmSync(this.#tmp, { recursive: true, force: true });
   }
 
@@ -176,7 +236,26 @@ export class Encoder {
     const pending = this.#pending;
     this.#pending = new Map();
     for (const [key, list] of pending) {
-      for (let i = 0; i < list.length; i += this.#maxGroup) void this.#run(key, list.slice(i, i + this.#maxGroup));
+      const spec = this.#specs.get(key)!;
+      for (let i = 0; i < list.length; i += this.#maxGroup) {
+        const group = list.slice(i, i + this.#maxGroup);
+        if (this.usesWasm(spec, group.length)) {
+          for (const r of group) {
+            this.#wasm!.encode(spec, r.rgb).then(
+              (res) => r.resolve({ ...res, frames: spec.frames, groupSize: 1, via: 'wasm' }),
+              // A WASM failure (crash, timeout, a thread that cannot start) gets one more try with ffmpeg, which
+              // then settles the job as it would have anyway; the failed attempt is not metered.
+              (err: unknown) => {
+                if (this.#closed) r.reject(err);
+                else {
+                  this.#wasmFallbacks++;
+                  void this.#run(key, [r]);
+                }
+              },
+            );
+          }
+        } else void this.#run(key, group);
+      }
     }
   }
 
@@ -225,7 +304,7 @@ export class Encoder {
       const posters = group.map((r) => encodePng(r.rgb.subarray(mid * frameBytes, (mid + 1) * frameBytes), spec.width, spec.height));
       const seconds = (performance.now() - t0) / 1000 / group.length;
       group.forEach((r, i) =>
-        r.resolve({ video: videos[i]!, poster: posters[i]!, frames: spec.frames, seconds, warm: idle !== undefined, groupSize: group.length }),
+        r.resolve({ video: videos[i]!, poster: posters[i]!, frames: spec.frames, seconds, warm: idle !== undefined, groupSize: group.length, via: 'ffmpeg' }),
       );
     } catch (err) {
       const e =
