@@ -122,6 +122,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       const requestId = err instanceof APIError && err.requestId ? chalk.dim(` (request ${err.requestId})`) : '';
       const jobId = err.jobId ? chalk.dim(` (job ${err.jobId})`) : '';
       this.logToStderr(`${chalk.red(`Error [${err.code}]:`)} ${err instanceof APIError ? apiMessage(err) : err.message}${jobId}${requestId}`);
+      // The server's hints (e.g. the words the model knows) are what the user needs to fix the request.
+      const details = (err as { details?: Record<string, unknown> }).details;
+      if (typeof details?.hint === 'string') this.logToStderr(`  ${details.hint}`);
+      if (Array.isArray(details?.vocabulary)) this.logToStderr(`  Known words: ${details.vocabulary.join(', ')}`);
     }
     return undefined;
   }

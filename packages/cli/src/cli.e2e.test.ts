@@ -57,6 +57,14 @@ describe.skipIf(!BUILT)('clickvid CLI against the real stack', () => {
     expect(asset.bytes).toBe(bytes.length);
   });
 
+  it('a prompt the model cannot read exits 1 with the code, the hint and the known words', async () => {
+    const r = await start(['generate', 'a cinematic sunset over the ocean']).done;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Error [prompt_not_understood]');
+    expect(r.stderr).toMatch(/Known words: .*circle.*square.*triangle/);
+    expect(r.stdout).toBe('');
+  });
+
   it('batch killed with SIGKILL halfway and resumed renders every row exactly once', async () => {
     const campaign = `e2e-${randomBytes(4).toString('hex')}`;
     const shapes = ['red circles', 'blue squares', 'green circle', 'yellow square', 'red square', 'blue circle', 'green squares', 'yellow circles'];
