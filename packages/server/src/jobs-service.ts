@@ -231,11 +231,10 @@ export class JobsService {
   private async predictedWaitMs(lane: 'draft' | 'final'): Promise<number> {
     const { depth, workers } = await this.laneSnapshot(lane);
     if (depth === 0) return 0;
-    const tier = this.d.registry.tier('draft');
-    const maxBatch = Math.min(tier.max_batch, this.d.config.batching.draft.maxBatch);
-    const perVideoMs = tier.ms_per_video[String(maxBatch)] ?? tier.ms_per_video['1'] ?? 50;
-    // Encoding is per video and runs beside inference; count a conservative 60 ms per clip.
-    return (depth * (perVideoMs + 60)) / workers;
+    // Per video: the same measured estimate a draft job carries (inference at batch 1 plus encode).
+    const r = this.d.registry;
+    const perVideoMs = r.estimateSeconds('draft', r.resolveParams('draft', {}, () => 0)) * 1000;
+    return (depth * perVideoMs) / workers;
   }
 
   /** A finished copy of `job` from the output cache, with asset records of the caller's own. */
