@@ -167,3 +167,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   return Object.freeze(config);
 }
+
+/**
+ * For entry points: the config, or a message naming the bad variable on stderr and
+ * exit code 78 (EX_CONFIG), so a process manager does not restart it in a loop.
+ */
+export function loadConfigOrExit(service: string, env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`clickvid ${service}: ${err.message}\n`);
+    process.exit(78);
+  }
+}

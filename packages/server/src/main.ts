@@ -1,19 +1,10 @@
-import { ConfigError, createLogger, createRedis, loadConfig } from '@clickvid/core';
+import { createLogger, createRedis, loadConfigOrExit } from '@clickvid/core';
 import { buildApp } from './app.js';
 import { createDeps } from './deps.js';
 import { startWebhookSender } from './webhook-sender.js';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`clickvid server: ${err.message}`);
-      process.exit(78);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit('server');
   const logger = createLogger(config, 'server');
   if (config.signingSecretGenerated) logger.warn('CLICKVID_SIGNING_SECRET is unset: signed asset URLs will not survive a restart or work across replicas');
   const deps = await createDeps(config);

@@ -2,20 +2,11 @@
  * `node packages/worker/dist/main.js`: loads config, model and storage, starts
  * the lanes' consumers and drains them on SIGTERM/SIGINT.
  */
-import { ConfigError, createLogger, createStorage, loadConfig, ModelRegistry } from '@clickvid/core';
+import { createLogger, createStorage, loadConfigOrExit, ModelRegistry } from '@clickvid/core';
 import { startWorker } from './worker.js';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit('worker');
   const logger = createLogger(config, 'worker');
   const registry = ModelRegistry.load(config.model.dir, config.model.name);
   const storage = createStorage(config);
