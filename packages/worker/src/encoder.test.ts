@@ -3,22 +3,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Encoder, type EncodeSpec } from './encoder.js';
 import { WorkerError } from './errors.js';
 import { encodePng } from './internal/png.js';
+import { movingSquareClip } from './internal/media.testkit.js';
 import { ffprobe } from './internal/testing.testkit.js';
 
-/** A moving square over a gradient: real content, so x264 has work to do. */
-function clip(w: number, h: number, frames: number): Uint8Array {
-  const buf = new Uint8Array(w * h * 3 * frames);
-  let i = 0;
-  for (let f = 0; f < frames; f++)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) {
-        const inside = Math.abs(x - (w / 4 + f * 2)) < w / 8 && Math.abs(y - h / 2) < h / 8;
-        buf[i++] = inside ? 240 : (x * 255) / w;
-        buf[i++] = inside ? 30 : (y * 255) / h;
-        buf[i++] = inside ? 30 : 100;
-      }
-  return buf;
-}
+const clip = (w: number, h: number, frames: number) => movingSquareClip(w, h, frames, 2);
 
 describe('Encoder (real ffmpeg, checked with ffprobe)', () => {
   const encoders: Encoder[] = [];

@@ -6,26 +6,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WasmEncoder } from '../encoder-wasm.js';
 import { faststart, FaststartError, parseBoxes } from './faststart.js';
-import { decodeRaw, topLevelBoxes } from './media.testkit.js';
+import { decodeRaw, topLevelBoxes, movingSquareClip } from './media.testkit.js';
 import { ffprobe } from './testing.testkit.js';
 
 const run = promisify(execFile);
 const CONTAINERS = new Set(['moov', 'trak', 'mdia', 'minf', 'stbl']);
 
-/** A moving square over a gradient, so frames differ and chunk boundaries matter. */
-function clip(w: number, h: number, frames: number): Uint8Array {
-  const buf = new Uint8Array(w * h * 3 * frames);
-  let i = 0;
-  for (let f = 0; f < frames; f++)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) {
-        const inside = Math.abs(x - (w / 4 + f)) < w / 8 && Math.abs(y - h / 2) < h / 8;
-        buf[i++] = inside ? 240 : (x * 255) / w;
-        buf[i++] = inside ? 30 : (y * 255) / h;
-        buf[i++] = inside ? 30 : 100;
-      }
-  return buf;
-}
+const clip = (w: number, h: number, frames: number) => movingSquareClip(w, h, frames, 1);
 
 /** Rebuilds the boxes of buf[from, to), recursing into containers, with `leaf` mapping each leaf box's bytes. */
 function rebuild(buf: Buffer, from: number, to: number, leaf: (type: string, box: Buffer) => Buffer): Buffer {

@@ -44,3 +44,21 @@ export function meanAbsError(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
   return sum / a.length;
 }
+
+/**
+ * A square moving `step` px per frame over a gradient, as RGB24 frames: real content,
+ * so the encoder has work to do, and frames differ so chunk boundaries matter.
+ */
+export function movingSquareClip(w: number, h: number, frames: number, step = 2): Uint8Array {
+  const buf = new Uint8Array(w * h * 3 * frames);
+  let i = 0;
+  for (let f = 0; f < frames; f++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const inside = Math.abs(x - (w / 4 + f * step)) < w / 8 && Math.abs(y - h / 2) < h / 8;
+        buf[i++] = inside ? 240 : (x * 255) / w;
+        buf[i++] = inside ? 30 : (y * 255) / h;
+        buf[i++] = inside ? 30 : 100;
+      }
+  return buf;
+}
