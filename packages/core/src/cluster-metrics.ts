@@ -1,6 +1,7 @@
 import type { ChainableCommander, Redis } from 'ioredis';
+import { keys } from './keys.js';
 
-const HASH = 'cv:metrics';
+const HASH = keys.metrics();
 
 /** Histograms every process can observe into; the server renders them at /metrics. */
 export const HISTOGRAMS = {

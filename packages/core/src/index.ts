@@ -17,6 +17,6 @@ export { UsageLedger, utcDay, round } from './usage-ledger.js';
 export { laneFor, createQueues, RENDER_JOB_OPTIONS, type Queues, type RenderJobData, type WebhookJobData } from './queues.js';
 export { startHeartbeat, liveWorkers, HEARTBEAT_MS } from './heartbeat.js';
 export { createLogger, type Logger } from './logger.js';
-export { contentKey, OutputCache, type CachedOutput, type CachedAsset } from './output-cache.js';
+export { contentKey, OutputCache, CACHE_HIT_USAGE, assetsFromCache, cachedAsset, type CachedOutput, type CachedAsset } from './output-cache.js';
 export { enqueueJobWebhook, signWebhook, WEBHOOK_JOB_OPTIONS } from './webhook-events.js';
 export { ClusterMetrics, HISTOGRAMS, COUNTERS, type HistogramName, type CounterName } from './cluster-metrics.js';

@@ -27,8 +27,8 @@ export const keys = {
   workers: () => 'cv:workers',
   /** Pub/sub channel carrying job updates for SSE. */
   jobEvents: () => 'cv:events:jobs',
-  /** Sorted set: recent draft-lane service times, for predicted wait. */
-  laneStats: (lane: string) => `cv:lane:${lane}:stats`,
+  /** Hash: cluster-wide counters and histogram buckets (see ClusterMetrics). */
+  metrics: () => 'cv:metrics',
 } as const;
 
 /** BullMQ queue names. */

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { EffectiveParams, ModelRef } from '@clickvid/contracts';
+import type { EffectiveParams, ModelRef, Usage } from '@clickvid/contracts';
 import type { Redis } from 'ioredis';
 import type { AssetRecord } from './assets.js';
+import { newId } from './ids.js';
 import { keys } from './keys.js';
+import type { Storage } from './storage/types.js';
 
 /**
  * The output cache key: everything that determines the pixels. Same model file,
@@ -34,7 +36,36 @@ export class OutputCache {
     return raw ? (JSON.parse(raw) as CachedOutput) : null;
   }
 
+  /** A hit only while both of its files are still in storage. */
+  async lookup(key: string, storage: Storage): Promise<CachedOutput | null> {
+    const hit = await this.get(key);
+    if (!hit) return null;
+    const [video, poster] = await Promise.all([storage.exists(hit.video.storage_key), storage.exists(hit.poster.storage_key)]);
+    return video && poster ? hit : null;
+  }
+
   async put(key: string, out: CachedOutput): Promise<void> {
     await this.redis.set(keys.outputCache(key), JSON.stringify(out), 'EX', this.ttlS);
   }
+}
+
+/** What a job served from the cache is billed: nothing. */
+export const CACHE_HIT_USAGE: Usage = { gpu_seconds: 0, credits: 0, batch_size: 0, breakdown: { inference_s: 0, encode_s: 0 } };
+
+/**
+ * Asset records of the caller's own for a cached output: the cached files may belong to
+ * another team's job, so the ids (and the team checks on them) are new.
+ */
+export function assetsFromCache(hit: CachedOutput, team: string, jobId: string): { video: AssetRecord; poster: AssetRecord } {
+  const created_at = new Date().toISOString();
+  return {
+    video: { ...hit.video, id: newId('ast'), team, job_id: jobId, created_at },
+    poster: { ...hit.poster, id: newId('ast'), team, job_id: jobId, created_at },
+  };
+}
+
+/** The part of an asset record a cache entry keeps: the file, not its owner. */
+export function cachedAsset(a: AssetRecord): CachedAsset {
+  const { id: _id, team: _team, job_id: _job, created_at: _at, ...rest } = a;
+  return rest;
 }

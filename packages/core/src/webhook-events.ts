@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Job } from '@clickvid/contracts';
 import type { Queue } from 'bullmq';
-import { newId } from './ids.js';
 import type { WebhookJobData } from './queues.js';
 
 const EVENT_OF: Partial<Record<Job['status'], WebhookJobData['type']>> = {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ErrorCode } from '@clickvid/contracts';
-import type { Redis } from '@clickvid/core';
+import { keys, type Redis } from '@clickvid/core';
 import { ApiError } from './errors.js';
 
 const TTL_S = 24 * 3600;
@@ -35,7 +35,7 @@ export class Idempotency {
     if (key.length > 255 || key.length < 1) {
       throw new ApiError('validation_failed', 'Idempotency-Key must be 1 to 255 characters.', { param: 'Idempotency-Key' });
     }
-    const rkey = `cv:idem:${team}:${createHash('sha256').update(key).digest('hex')}`;
+    const rkey = keys.idempotency(team, createHash('sha256').update(key).digest('hex'));
     const fingerprint = createHash('sha256').update(canonical(request)).digest('hex');
     const claimed = await this.redis.set(rkey, JSON.stringify({ fingerprint, state: 'pending' } satisfies Record_), 'EX', TTL_S, 'NX');
     if (claimed) {

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { GenerateRequest, Job, Quality } from '@clickvid/contracts';
 import {
-  contentKey, enqueueJobWebhook, laneFor, liveWorkers, newId, RENDER_JOB_OPTIONS, round,
+  assetsFromCache, CACHE_HIT_USAGE, contentKey, keys, enqueueJobWebhook, laneFor, liveWorkers, newId, RENDER_JOB_OPTIONS, round,
   type AssetStore, type Config, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
   type Storage, type StoredJob, type Team, type UsageLedger,
 } from '@clickvid/core';
@@ -83,7 +83,7 @@ export class JobsService {
     if (QUALITY_RANK[quality] <= QUALITY_RANK[parent.quality]) {
       throw new ApiError('unsupported_parameter', `Job ${id} is already ${parent.quality}; promote to a higher quality.`, { param: 'quality' });
     }
-    const key = `cv:promote:${id}:${quality}`;
+    const key = keys.promotion(id, quality);
     const childId = newId('job');
     const won = await this.d.redis.set(key, childId, 'EX', this.d.config.jobTtlS, 'NX');
     if (!won) {
@@ -237,7 +237,6 @@ export class JobsService {
     return (depth * perVideoMs) / workers;
   }
 
-  /** A finished copy of `job` from the output cache, with asset records of the caller's own. */
   private readonly snapshots = new Map<string, { at: number; value: Promise<{ depth: number; workers: number }> }>();
 
   private laneSnapshot(lane: 'draft' | 'final'): Promise<{ depth: number; workers: number }> {
@@ -252,12 +251,11 @@ export class JobsService {
     return snap.value;
   }
 
+  /** A finished copy of `job` from the output cache, with asset records of the caller's own. */
   private async cacheHit(job: Job, team: Team, key: string): Promise<Job | null> {
-    const cached = await this.d.cache.get(key);
-    if (!cached || !(await this.d.storage.exists(cached.video.storage_key))) return null;
-    const now = new Date().toISOString();
-    const video = { ...cached.video, id: newId('ast'), team: team.id, job_id: job.id, created_at: now };
-    const poster = { ...cached.poster, id: newId('ast'), team: team.id, job_id: job.id, created_at: now };
+    const hit = await this.d.cache.lookup(key, this.d.storage);
+    if (!hit) return null;
+    const { video, poster } = assetsFromCache(hit, team.id, job.id);
     await Promise.all([this.d.assets.put(video), this.d.assets.put(poster)]);
     return {
       ...job,
@@ -265,9 +263,9 @@ export class JobsService {
       progress: 1,
       cache_hit: true,
       assets: { video: video.id, poster: poster.id },
-      usage: { gpu_seconds: 0, credits: 0, batch_size: 0, breakdown: { inference_s: 0, encode_s: 0 } },
-      started_at: now,
-      finished_at: now,
+      usage: CACHE_HIT_USAGE,
+      started_at: video.created_at,
+      finished_at: video.created_at,
     };
   }
 

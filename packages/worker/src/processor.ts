@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ERROR_CATALOGUE, type Job, type Lane, type ModelRef, type Usage } from '@clickvid/contracts';
 import {
-  contentKey, enqueueJobWebhook, newId, round,
+  assetsFromCache, CACHE_HIT_USAGE, cachedAsset, contentKey, enqueueJobWebhook, newId, round,
   type AssetRecord, type AssetStore, type CachedOutput, type Config, type JobStore, type Logger, type ModelRegistry,
   type OutputCache, type RenderJobData, type ResolvedVariant, type Storage, type UsageLedger, type WebhookJobData,
 } from '@clickvid/core';
@@ -30,10 +30,7 @@ export interface RenderCache {
 /** The core OutputCache as a {@link RenderCache}: a hit counts only while its files are still in storage. */
 export function outputCacheHook(cache: OutputCache, storage: Storage): RenderCache {
   return {
-    async lookup(key) {
-      const hit = await cache.get(key);
-      return hit && (await storage.exists(hit.video.storage_key)) && (await storage.exists(hit.poster.storage_key)) ? hit : null;
-    },
+    lookup: (key) => cache.lookup(key, storage),
     remember: (key, out) => cache.put(key, out),
   };
 }
@@ -172,7 +169,7 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   // After succeed, never before: a retry after a lost reply must not bill twice.
   await Promise.all([
     d.ledger.record(team, job.quality, job.metadata['campaign'] ?? null, usage.gpu_seconds, usage.credits),
-    d.cache?.remember(key, { video: cacheable(video), poster: cacheable(poster), job_id: jobId }).catch((err: unknown) =>
+    d.cache?.remember(key, { video: cachedAsset(video), poster: cachedAsset(poster), job_id: jobId }).catch((err: unknown) =>
       log.warn({ err }, 'could not write the output cache'),
     ),
     webhook(d, done.job, team),
@@ -198,12 +195,9 @@ function pickModel(registry: ModelRegistry, job: Job): { ref: ModelRef; variant:
 }
 
 async function completeFromCache(d: ProcessorDeps, lane: Lane, job: Job, team: string, ref: ModelRef, hit: CachedOutput): Promise<RenderOutcome> {
-  const now = new Date().toISOString();
-  const video: AssetRecord = { ...hit.video, id: newId('ast'), team, job_id: job.id, created_at: now };
-  const poster: AssetRecord = { ...hit.poster, id: newId('ast'), team, job_id: job.id, created_at: now };
+  const { video, poster } = assetsFromCache(hit, team, job.id);
   await Promise.all([d.assets.put(video), d.assets.put(poster)]);
-  const usage: Usage = { gpu_seconds: 0, credits: 0, batch_size: 0, breakdown: { inference_s: 0, encode_s: 0 } };
-  const done = await d.store.succeed(job.id, { assets: { video: video.id, poster: poster.id }, usage, model: ref, cache_hit: true });
+  const done = await d.store.succeed(job.id, { assets: { video: video.id, poster: poster.id }, usage: CACHE_HIT_USAGE, model: ref, cache_hit: true });
   if (!done) return skipped(d, lane, 'canceled');
   await d.ledger.record(team, job.quality, job.metadata['campaign'] ?? null, 0, 0);
   await webhook(d, done.job, team);
@@ -242,11 +236,6 @@ async function webhook(d: Pick<ProcessorDeps, 'webhooks'>, job: Job, team: strin
 function skipped(d: ProcessorDeps, lane: Lane, reason: 'missing' | 'canceled' | 'finished'): RenderOutcome {
   d.metrics.jobsTotal.inc({ lane, outcome: reason === 'canceled' ? 'canceled' : 'skipped' });
   return { status: 'skipped', reason };
-}
-
-function cacheable(a: AssetRecord): CachedOutput['video'] {
-  const { id: _id, team: _team, job_id: _job, created_at: _at, ...rest } = a;
-  return rest;
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
