@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Job, Lane } from '@clickvid/contracts';
-import type { ClusterMetrics } from '@clickvid/core';
+import { HISTOGRAMS, type ClusterMetrics } from '@clickvid/core';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
@@ -12,30 +12,30 @@ export class WorkerMetrics {
   readonly registry = new Registry();
   readonly batchSize = new Histogram({
     name: 'clickvid_batch_size',
-    help: 'Jobs per inference batch.',
+    help: HISTOGRAMS.clickvid_batch_size.help,
     labelNames: ['lane', 'variant'] as const,
-    buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32],
+    buckets: [...HISTOGRAMS.clickvid_batch_size.buckets],
     registers: [this.registry],
   });
   readonly inferenceSeconds = new Histogram({
     name: 'clickvid_inference_seconds',
-    help: 'Wall seconds of one session.run (a whole batch).',
+    help: HISTOGRAMS.clickvid_inference_seconds.help,
     labelNames: ['lane', 'variant'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets: [...HISTOGRAMS.clickvid_inference_seconds.buckets],
     registers: [this.registry],
   });
   readonly encodeSeconds = new Histogram({
     name: 'clickvid_encode_seconds',
-    help: 'Wall seconds to encode one video (MP4 + poster).',
+    help: HISTOGRAMS.clickvid_encode_seconds.help,
     labelNames: ['lane', 'warm'] as const,
-    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    buckets: [...HISTOGRAMS.clickvid_encode_seconds.buckets],
     registers: [this.registry],
   });
   readonly queueWaitSeconds = new Histogram({
     name: 'clickvid_queue_wait_seconds',
-    help: 'Seconds from enqueue to a worker taking the job (first attempt).',
+    help: HISTOGRAMS.clickvid_queue_wait_seconds.help,
     labelNames: ['lane'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    buckets: [...HISTOGRAMS.clickvid_queue_wait_seconds.buckets],
     registers: [this.registry],
   });
   readonly batchWaitSeconds = new Histogram({
