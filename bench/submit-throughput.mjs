@@ -141,6 +141,7 @@ try {
   await smoke(fa2);
 
   console.log(`submit throughput, POST /v1/generate; ${machine()}; load generator (autocannon, in this process) on the same cores`);
+  console.log(`load average before: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (the box is shared: anything above ~0.5 is someone else's work)`);
   console.log(`autocannon: ${CONNECTIONS} connections, ${DURATION} s measured after a ${WARMUP} s warm-up, ${ROUNDS} rounds alternating, distinct bodies (seed varies)`);
   console.log(`clickvid: packages/server/dist/main.js on a private stack, no worker, rate limit 1e6/min, its own redis-server`);
   console.log(`FastAPI ${fastapiV} / uvicorn ${uvicornV} / pydantic ${pydanticV} (Debian python3-fastapi python3-uvicorn python3-redis), ${PY} -m uvicorn --no-access-log (TCP_NODELAY forced on accepted sockets, see fastapi_baseline.py), ${speedups.length ? `with ${speedups.join(' + ')}` : 'plain asyncio + h11 (no uvloop/httptools installed)'}, its own redis-server`);
@@ -174,6 +175,7 @@ try {
   console.log(`\nclickvid / FastAPI 1 process, req/s, median of per-round ratios: ${fmt(paired('clickvid', 'fa1'))}`);
   console.log(`clickvid / FastAPI --workers 2:                                ${fmt(paired('clickvid', 'fa2'))}`);
   console.log(`clickvid with / without Idempotency-Key:                       ${fmt(paired('idem', 'clickvid'))}`);
+  console.log(`load average after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   const met = med(paired('clickvid', 'fa1')) >= 3 && c.p99 <= 20;
   console.log(`target (clickvid ≥ 3× FastAPI 1-process req/s with p99 ≤ 20 ms): ${met ? 'met' : 'NOT met'}`);
   const bad = Object.values(runs).flat().reduce((a, r) => a + r.bad, 0);

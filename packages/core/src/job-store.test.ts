@@ -121,13 +121,25 @@ describe('JobStore.progress', () => {
     sub.on('message', (_c: string, m: string) => got.push(JSON.parse(m)));
     const j = job();
     await store.create({ job: j, team: 'prog', lane: 'draft' });
-    await store.progress(j.id, 0.5); // queued: ignored
+    expect(await store.progress(j.id, 0.5)).toBe(false); // queued: ignored
     expect((await store.get(j.id))?.job.progress).toBe(0);
     await store.start(j.id, 1);
-    await store.progress(j.id, 0.6);
+    expect(await store.progress(j.id, 0.6)).toBe(true);
     expect((await store.get(j.id))?.job.progress).toBe(0.6);
     await new Promise((r) => setTimeout(r, 50));
     expect(got).toContainEqual({ id: j.id, team: 'prog', status: 'running', progress: 0.6 });
     sub.disconnect();
+  });
+
+  it('says stop once a job has left running, and answers each of many steps taken in one turn', async () => {
+    const jobs = Array.from({ length: 6 }, () => job());
+    for (const j of jobs) {
+      await store.create({ job: j, team: 'prog', lane: 'draft' });
+      await store.start(j.id, 1);
+    }
+    await store.cancel(jobs[2]!.id);
+    expect(await Promise.all(jobs.map((j) => store.progress(j.id, 0.85)))).toEqual(jobs.map((_, i) => i !== 2));
+    expect((await store.get(jobs[2]!.id))?.job).toMatchObject({ status: 'canceled', progress: 0 });
+    expect(await store.progress('job_missing', 0.5)).toBe(false);
   });
 });

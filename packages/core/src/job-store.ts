@@ -56,23 +56,38 @@ export class JobStore {
 
   /** Stores a new job. Returns its queue position (null unless queued), read in the same transaction. */
   async create(stored: StoredJob): Promise<number | null> {
-    const { job, team, lane } = stored;
-    const fields: Record<string, string> = { team, lane: enc(lane) };
-    for (const [k, v] of Object.entries(job)) fields[k] = enc(v);
-    const created = Date.parse(job.created_at);
-    const tx = this.redis
-      .multi()
-      .hset(keys.job(job.id), fields)
-      .expire(keys.job(job.id), this.ttlS)
-      // Score 0: the index is ordered by id, which sorts by creation (see newId), so cursors are exact.
-      .zadd(keys.teamJobs(team), 0, job.id);
-    if (job.status !== 'queued') {
-      await tx.exec();
-      return null;
-    }
-    tx.zadd(keys.laneQueued(lane), created, job.id).zrank(keys.laneQueued(lane), job.id);
+    const [res] = await this.createMany([stored]);
+    if (res instanceof Error) throw res;
+    return res ?? null;
+  }
+
+  /**
+   * Stores many new jobs in one transaction (one round trip). Each gets its own outcome,
+   * in order: its queue position (null unless queued), or the error of its own commands,
+   * so one job that cannot be written does not fail the rest.
+   */
+  async createMany(jobs: StoredJob[]): Promise<Array<number | null | Error>> {
+    const tx = this.redis.multi();
+    const sizes = jobs.map(({ job, team, lane }) => {
+      const before = tx.length;
+      const fields: Record<string, string> = { team, lane: enc(lane) };
+      for (const [k, v] of Object.entries(job)) fields[k] = enc(v);
+      tx.hset(keys.job(job.id), fields)
+        .expire(keys.job(job.id), this.ttlS)
+        // Score 0: the index is ordered by id, which sorts by creation (see newId), so cursors are exact.
+        .zadd(keys.teamJobs(team), 0, job.id);
+      if (job.status === 'queued') tx.zadd(keys.laneQueued(lane), Date.parse(job.created_at), job.id).zrank(keys.laneQueued(lane), job.id);
+      return tx.length - before;
+    });
     const res = await tx.exec();
-    return (res?.[res.length - 1]?.[1] as number | null) ?? null;
+    if (!res) throw new Error('the job transaction was discarded');
+    let at = 0;
+    return jobs.map(({ job }, i) => {
+      const own = res.slice(at, (at += sizes[i]!));
+      const err = own.find(([e]) => e)?.[0];
+      if (err) return err;
+      return job.status === 'queued' ? ((own[own.length - 1]![1] as number | null) ?? null) : null;
+    });
   }
 
   async get(id: string): Promise<StoredJob | null> {
@@ -123,10 +138,13 @@ export class JobStore {
     });
   }
 
-  /** Progress of a running job (0..1); ignored once the job has left `running`. */
-  async progress(id: string, progress: number): Promise<void> {
+  /**
+   * Progress of a running job (0..1), which doubles as the cancellation check between a
+   * worker's stages: false, and nothing written, once the job has left `running`.
+   */
+  async progress(id: string, progress: number): Promise<boolean> {
     const p = String(Math.max(0, Math.min(1, progress)));
-    await (this.redis as unknown as { cvProgress(key: string, ...a: string[]): Promise<number> }).cvProgress(keys.job(id), p, keys.jobEvents(), id);
+    return (await (this.redis as unknown as { cvProgress(key: string, ...a: string[]): Promise<number> }).cvProgress(keys.job(id), p, keys.jobEvents(), id)) === 1;
   }
 
   async isCanceled(id: string): Promise<boolean> {

@@ -38,10 +38,21 @@ export class OutputCache {
 
   /** A hit only while both of its files are still in storage. */
   async lookup(key: string, storage: Storage): Promise<CachedOutput | null> {
-    const hit = await this.get(key);
-    if (!hit) return null;
-    const [video, poster] = await Promise.all([storage.exists(hit.video.storage_key), storage.exists(hit.poster.storage_key)]);
-    return video && poster ? hit : null;
+    const [hit] = await this.lookupMany([key], storage);
+    return hit ?? null;
+  }
+
+  /** {@link lookup} for many keys with one MGET, in the order asked. */
+  async lookupMany(contentKeys: string[], storage: Storage): Promise<Array<CachedOutput | null>> {
+    const raws = await this.redis.mget(contentKeys.map(keys.outputCache));
+    return Promise.all(
+      raws.map(async (raw) => {
+        if (!raw) return null;
+        const hit = JSON.parse(raw) as CachedOutput;
+        const [video, poster] = await Promise.all([storage.exists(hit.video.storage_key), storage.exists(hit.poster.storage_key)]);
+        return video && poster ? hit : null;
+      }),
+    );
   }
 
   async put(key: string, out: CachedOutput): Promise<void> {

@@ -78,6 +78,25 @@ describe('POST /v1/generate', () => {
     expect(job.warnings.join(' ')).toContain('majestically');
   });
 
+  it('submits arriving together share commits, and each gets its own queued job', async () => {
+    const execs = async () => Number(/cmdstat_exec:calls=(\d+)/.exec(await t.deps.redis.info('commandstats'))?.[1] ?? 0);
+    const before = await execs();
+    const res = await Promise.all(Array.from({ length: 30 }, (_, i) => gen({ prompt: PROMPT, seed: 5000 + i })));
+    expect(res.map((r) => r.statusCode)).toEqual(Array(30).fill(202));
+    const jobs = res.map((r) => Job.parse(r.json()));
+    expect(jobs.map((j) => j.params.seed)).toEqual(Array.from({ length: 30 }, (_, i) => 5000 + i));
+    expect(new Set(jobs.map((j) => j.id)).size).toBe(30);
+    expect(new Set(jobs.map((j) => j.queue_position)).size).toBe(30);
+    expect((await execs()) - before).toBeLessThan(30);
+    for (const j of jobs) expect(await t.deps.queues.draft.getJob(j.id)).toBeDefined();
+  });
+
+  it('a refusal in a group of submits answers alone', async () => {
+    const res = await Promise.all([gen({ prompt: PROMPT }), gen({ prompt: PROMPT, duration_s: 29 }), gen({ prompt: PROMPT })]);
+    expect(res.map((r) => r.statusCode)).toEqual([202, 422, 202]);
+    expect(errorOf(res[1]!).code).toBe('unsupported_parameter');
+  });
+
   it('malformed JSON and wrong content type are 400 and 415, not crashes', async () => {
     const bad = await t.app.inject({ method: 'POST', url: '/v1/generate', headers: { ...t.auth(t.keyA), 'content-type': 'application/json' }, payload: '{"prompt":' });
     expect(bad.statusCode).toBe(400);
@@ -116,6 +135,19 @@ describe('idempotency', () => {
     expect(new Set(results.map((r) => r.json().id)).size).toBe(1);
     const list = JobList.parse((await t.app.inject({ url: `/v1/jobs?campaign=${key}`, headers: t.auth(t.keyA) })).json());
     expect(list.data).toHaveLength(1);
+  });
+
+  it('a replay submitted with new requests replays; the new ones each create a job', async () => {
+    const key = `k-${newId('req')}`;
+    const first = await gen({ prompt: PROMPT, seed: 3 }, t.keyA, { 'idempotency-key': key });
+    const [replay, ...fresh] = await Promise.all([
+      gen({ prompt: PROMPT, seed: 3 }, t.keyA, { 'idempotency-key': key }),
+      ...Array.from({ length: 5 }, (_, i) => gen({ prompt: PROMPT, seed: 3 }, t.keyA, { 'idempotency-key': `${key}-${i}` })),
+    ]);
+    expect(replay!.json().id).toBe(first.json().id);
+    expect(replay!.headers['idempotent-replayed']).toBe('true');
+    expect(fresh.map((r) => r.statusCode)).toEqual(Array(5).fill(202));
+    expect(new Set([first, ...fresh].map((r) => r.json().id)).size).toBe(6);
   });
 
   it('keys are scoped to the team', async () => {

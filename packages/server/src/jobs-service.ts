@@ -1,11 +1,12 @@
 import { randomInt } from 'node:crypto';
 import type { GenerateRequest, Job, Quality } from '@clickvid/contracts';
 import {
-  assetsFromCache, CACHE_HIT_USAGE, contentKey, keys, enqueueJobWebhook, laneFor, liveWorkers, newId, RENDER_JOB_OPTIONS, round,
+  contentKey, keys, enqueueJobWebhook, laneFor, liveWorkers, newId, round,
   type AssetStore, type Config, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
   type Storage, type StoredJob, type Team, type UsageLedger,
 } from '@clickvid/core';
 import { ApiError } from './errors.js';
+import { JobWriter } from './internal/job-writer.js';
 import { moderatePrompt } from './internal/moderation.js';
 import { assertWebhookTarget } from './internal/webhook-url.js';
 import type { Metrics } from './metrics.js';
@@ -30,7 +31,14 @@ export interface JobsServiceDeps {
  * promote and cancel. Routes stay thin; this is where the rules live.
  */
 export class JobsService {
-  constructor(private readonly d: JobsServiceDeps) {}
+  private readonly writer: JobWriter;
+  /** The measured estimate a draft job carries at the tier's defaults (inference at batch 1 plus encode). */
+  private readonly draftMsPerVideo: number;
+
+  constructor(private readonly d: JobsServiceDeps) {
+    this.writer = new JobWriter(d);
+    this.draftMsPerVideo = d.registry.estimateSeconds('draft', d.registry.resolveParams('draft', {}, () => 0)) * 1000;
+  }
 
   /** A team's job, or 404 (another team's job is indistinguishable from none). */
   async get(team: Team, id: string): Promise<StoredJob> {
@@ -202,25 +210,7 @@ export class JobsService {
       finished_at: null,
     };
 
-    // Output cache: the same pixels were rendered before and the files are still there.
-    const hit = await this.cacheHit(job, team, contentKey(model, encoded.normalized, params));
-    if (hit) {
-      await this.d.store.create({ job: hit, team: team.id, lane });
-      await this.d.ledger.record(team.id, spec.quality, spec.metadata.campaign ?? null, 0, 0);
-      this.d.metrics.cluster.inc('clickvid_cache_hits_total', { quality: spec.quality });
-      this.d.metrics.cluster.inc('clickvid_jobs_total', { quality: spec.quality, status: 'succeeded' });
-      await enqueueJobWebhook(this.d.queues.webhooks, hit, team.id);
-      return hit;
-    }
-
-    const position = await this.d.store.create({ job, team: team.id, lane });
-    try {
-      await this.d.queues[lane].add('render', { jobId: id, team: team.id }, { ...RENDER_JOB_OPTIONS, jobId: id, priority: priorityOf(spec.quality) });
-    } catch (err) {
-      await this.d.store.fail(id, { code: 'internal_error', message: 'The job could not be queued.' });
-      throw new ApiError('service_unavailable', 'The queue is unavailable; retry shortly.', { headers: { 'retry-after': '2' } });
-    }
-    return { ...job, queue_position: position };
+    return this.writer.write({ job, team: team.id, lane, contentKey: contentKey(model, encoded.normalized, params) });
   }
 
   /**
@@ -230,11 +220,7 @@ export class JobsService {
    */
   private async predictedWaitMs(lane: 'draft' | 'final'): Promise<number> {
     const { depth, workers } = await this.laneSnapshot(lane);
-    if (depth === 0) return 0;
-    // Per video: the same measured estimate a draft job carries (inference at batch 1 plus encode).
-    const r = this.d.registry;
-    const perVideoMs = r.estimateSeconds('draft', r.resolveParams('draft', {}, () => 0)) * 1000;
-    return (depth * perVideoMs) / workers;
+    return (depth * this.draftMsPerVideo) / workers;
   }
 
   private readonly snapshots = new Map<string, { at: number; value: Promise<{ depth: number; workers: number }> }>();
@@ -251,24 +237,6 @@ export class JobsService {
     return snap.value;
   }
 
-  /** A finished copy of `job` from the output cache, with asset records of the caller's own. */
-  private async cacheHit(job: Job, team: Team, key: string): Promise<Job | null> {
-    const hit = await this.d.cache.lookup(key, this.d.storage);
-    if (!hit) return null;
-    const { video, poster } = assetsFromCache(hit, team.id, job.id);
-    await Promise.all([this.d.assets.put(video), this.d.assets.put(poster)]);
-    return {
-      ...job,
-      status: 'succeeded',
-      progress: 1,
-      cache_hit: true,
-      assets: { video: video.id, poster: poster.id },
-      usage: CACHE_HIT_USAGE,
-      started_at: video.created_at,
-      finished_at: video.created_at,
-    };
-  }
-
   /** Another request is creating this job right now (promotion race): wait briefly for it. */
   private async waitForJob(id: string): Promise<StoredJob> {
     for (let i = 0; i < 50; i++) {
@@ -279,9 +247,6 @@ export class JobsService {
     throw new ApiError('idempotency_key_in_use', 'This promotion is still being created; retry shortly.', { headers: { 'retry-after': '1' } });
   }
 }
-
-/** BullMQ priority: lower runs first. Within the final lane, standard goes before final. */
-const priorityOf = (q: Quality) => (q === 'final' ? 10 : q === 'standard' ? 5 : 1);
 
 function pick<T extends object, K extends keyof T>(o: T, ks: K[]): Partial<Pick<T, K>> {
   const out: Partial<Pick<T, K>> = {};
