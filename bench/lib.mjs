@@ -41,6 +41,8 @@ export async function startPrivateStack({ env = {}, workers = 1 } = {}) {
   }
   return {
     url, apiKey, private: true, redisUrl: redis.url,
+    /** The stack's processes by role, for {@link cpuSeconds}. */
+    pids: () => ({ server: server.proc.pid, redis: redis.proc.pid, workers: ws.map((w) => w.proc.pid) }),
     /** Restart the workers with other settings (e.g. CLICKVID_DRAFT_MAX_BATCH=1). */
     restartWorkers: startWorkers,
     stop: stopAll,
@@ -125,4 +127,15 @@ export async function histogramMean(stack, name, labelFilter = '') {
 
 export function machine() {
   return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+}
+
+/**
+ * CPU seconds a process has used (user + system), with those of its children it has
+ * reaped (the worker's ffmpeg processes) counted apart. Linux /proc only.
+ */
+export function cpuSeconds(pid) {
+  // Fields after the ")" that ends the command name: utime is the 12th, stime, cutime, cstime follow.
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const tick = 100; // USER_HZ: 100 on Linux
+  return { self: (Number(f[11]) + Number(f[12])) / tick, children: (Number(f[13]) + Number(f[14])) / tick };
 }

@@ -76,11 +76,14 @@ export const WASM_MAX_VOLUME = 256 * 256 * 48;
 /**
  * Videos of one spec that arrive together (a batch) share one ffmpeg process, whose start-up
  * they split; WASM pays per pixel with nothing to share. So a group goes to WASM only while its
- * total pixels stay under this (one clip under {@link WASM_MAX_VOLUME} always does): 4 drafts of
- * 16 frames, 2 of 32, no group of standard clips. Measured CPU per video, WASM vs one shared
- * warm ffmpeg: draft×16 8.2 vs 14.8 ms at 2, 7.1 vs 4.9 at 8; standard×24 36 vs 29 at 2.
+ * total pixels stay under this (one clip under {@link WASM_MAX_VOLUME} always does): a full
+ * default batch of 8 drafts of 16 frames, 4 of 32, no group of standard clips. On a quiet machine
+ * one shared warm ffmpeg beats WASM from ~5 drafts up (CPU per video 4.3 vs 8.3 ms at 8,
+ * bench/encoder.mjs), but under a burst, the only time batches form, its process starts cost far
+ * more: drafts cost 10–11 ms of ffmpeg CPU per video across a whole 120-draft burst (bench/burst.mjs)
+ * with groups over 4 sent there, against ~8 ms per clip in WASM.
  */
-export const WASM_GROUP_VOLUME = 128 * 128 * 16 * 4;
+export const WASM_GROUP_VOLUME = 128 * 128 * 16 * 8;
 
 interface Proc {
   child: ChildProcess;

@@ -1,12 +1,21 @@
 import { createServer, type Server } from 'node:http';
 import type { Job, Lane } from '@clickvid/contracts';
-import { HISTOGRAMS, type ClusterMetrics } from '@clickvid/core';
+import { HISTOGRAMS, type ClusterMetrics, type Redis } from '@clickvid/core';
+import type { ChainableCommander } from 'ioredis';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Where observations also go: the cluster-wide view in Redis, written through `redis`. */
+export interface ClusterSink {
+  metrics: ClusterMetrics;
+  redis: Redis;
+}
 
 /**
  * The worker's Prometheus metrics, on a registry of its own (tests create many).
- * With a {@link ClusterMetrics}, every observation also goes to the cluster-wide view
+ * With a {@link ClusterSink}, every observation also goes to the cluster-wide view
  * in Redis that the API server's /metrics renders, so one scrape sees all workers.
+ * The observations of one event-loop turn (a batch's jobs finish together) share one
+ * pipeline: one write, not one per observation.
  */
 export class WorkerMetrics {
   readonly registry = new Registry();
@@ -52,39 +61,58 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
-  private readonly cluster: ClusterMetrics | undefined;
+  readonly #sink: ClusterSink | undefined;
+  #turn: ChainableCommander | null = null;
 
-  constructor(options: { defaultMetrics?: boolean; cluster?: ClusterMetrics } = {}) {
+  constructor(options: { defaultMetrics?: boolean; cluster?: ClusterSink } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'clickvid_worker_' });
-    this.cluster = options.cluster;
+    this.#sink = options.cluster;
+  }
+
+  /** Runs `record` against this turn's pipeline to the cluster view, if there is one. */
+  #cluster(record: (c: ClusterMetrics, tx: ChainableCommander) => void): void {
+    const sink = this.#sink;
+    if (!sink) return;
+    if (this.#turn === null) {
+      const tx = sink.redis.pipeline();
+      this.#turn = tx;
+      setImmediate(() => {
+        this.#turn = null;
+        // Metrics are best effort: a lost write must not fail a job.
+        tx.exec().catch(() => undefined);
+      });
+    }
+    record(sink.metrics, this.#turn);
   }
 
   /** One session.run of `size` videos. */
   batch(lane: Lane, variant: string, size: number, seconds: number): void {
     this.batchSize.observe({ lane, variant }, size);
     this.inferenceSeconds.observe({ lane, variant }, seconds);
-    this.cluster?.observe('clickvid_batch_size', { lane, variant }, size);
-    this.cluster?.observe('clickvid_inference_seconds', { lane, variant }, seconds);
+    this.#cluster((c, tx) => {
+      c.observe('clickvid_batch_size', { lane, variant }, size, tx);
+      c.observe('clickvid_inference_seconds', { lane, variant }, seconds, tx);
+    });
   }
 
   queueWait(lane: Lane, seconds: number): void {
     this.queueWaitSeconds.observe({ lane }, seconds);
-    this.cluster?.observe('clickvid_queue_wait_seconds', { lane }, seconds);
+    this.#cluster((c, tx) => c.observe('clickvid_queue_wait_seconds', { lane }, seconds, tx));
   }
 
   encode(lane: Lane, warm: boolean, seconds: number): void {
     this.encodeSeconds.observe({ lane, warm: String(warm) }, seconds);
-    this.cluster?.observe('clickvid_encode_seconds', { lane }, seconds);
+    this.#cluster((c, tx) => c.observe('clickvid_encode_seconds', { lane }, seconds, tx));
   }
 
   /** A job this worker brought to a terminal state: counts, duration and metered compute. */
   finished(job: Job): void {
-    const c = this.cluster;
-    if (!c) return;
-    c.inc('clickvid_jobs_total', { quality: job.quality, status: job.status });
-    if (job.finished_at) c.observe('clickvid_job_duration_seconds', { quality: job.quality }, (Date.parse(job.finished_at) - Date.parse(job.created_at)) / 1000);
-    if (job.usage?.gpu_seconds) c.inc('clickvid_gpu_seconds_total', { quality: job.quality }, job.usage.gpu_seconds);
-    if (job.cache_hit) c.inc('clickvid_cache_hits_total', { quality: job.quality });
+    this.#cluster((c, tx) => {
+      c.inc('clickvid_jobs_total', { quality: job.quality, status: job.status }, 1, tx);
+      if (job.finished_at) c.observe('clickvid_job_duration_seconds', { quality: job.quality }, (Date.parse(job.finished_at) - Date.parse(job.created_at)) / 1000, tx);
+      if (job.usage?.gpu_seconds) c.inc('clickvid_gpu_seconds_total', { quality: job.quality }, job.usage.gpu_seconds, tx);
+      if (job.cache_hit) c.inc('clickvid_cache_hits_total', { quality: job.quality }, 1, tx);
+    });
   }
 
   /** Serves GET /metrics on `port` (0 = any free port). Resolves with the server once listening. */

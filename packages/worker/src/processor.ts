@@ -39,6 +39,7 @@ export interface ProcessorDeps {
   config: Pick<Config, 'creditsPerGpuSecond'>;
   registry: ModelRegistry;
   store: JobStore;
+  /** Progress and the cancellation check between stages, one round trip each. */
   assets: AssetStore;
   ledger: UsageLedger;
   storage: Storage;
@@ -111,9 +112,9 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   const prompt = d.registry.encodePrompt(job.prompt);
   const key = contentKey(ref, prompt.normalized, p);
 
+  // start() was the cancellation check before inference: only a cache lookup lies between.
   const hit = await d.cache?.lookup(key);
   if (hit) return completeFromCache(d, lane, job, team, ref, hit);
-  if (!(await step(d, jobId, 0.1))) return skipped(d, lane, 'canceled');
 
   const tier = d.registry.tier(job.quality);
   const share = await d.batcher.submit({
@@ -127,11 +128,11 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   // the batch's other jobs do the same, so their videos share one ffmpeg process.
   const encoding = d.encoder.encode({ width: p.width, height: p.height, fps: p.fps, frames: p.frames, preset: PRESET[lane] }, share.output);
   encoding.catch(() => undefined); // a job that stops here never looks at its result
-  if (!(await step(d, jobId, 0.6))) return skipped(d, lane, 'canceled');
+  if (!(await d.store.progress(jobId, 0.6))) return skipped(d, lane, 'canceled');
 
   const enc = await encoding;
   d.metrics.encode(lane, enc.warm, enc.seconds);
-  if (!(await step(d, jobId, 0.85))) return skipped(d, lane, 'canceled');
+  if (!(await d.store.progress(jobId, 0.85))) return skipped(d, lane, 'canceled');
 
   const now = new Date().toISOString();
   const base = { team, job_id: jobId, width: p.width, height: p.height, created_at: now };
@@ -174,6 +175,7 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
     ),
     webhook(d, done.job, team),
   ]);
+  d.metrics.finished(done.job);
   d.metrics.jobsTotal.inc({ lane, outcome: 'succeeded' });
   log.info({ batch: share.batchSize, inference_s: usage.breakdown.inference_s, encode_s: usage.breakdown.encode_s, warm: enc.warm, encodeGroup: enc.groupSize }, 'job succeeded');
   return { status: 'succeeded', gpu_seconds: usage.gpu_seconds, batch_size: share.batchSize, cache_hit: false };
@@ -204,14 +206,6 @@ async function completeFromCache(d: ProcessorDeps, lane: Lane, job: Job, team: s
   d.metrics.finished(done.job);
   d.metrics.jobsTotal.inc({ lane, outcome: 'cache_hit' });
   return { status: 'succeeded', gpu_seconds: 0, batch_size: 0, cache_hit: true };
-}
-
-/**
- * Records progress and checks for cancellation in one atomic step: false when the job
- * is no longer running (canceled meanwhile), and the job then stops here.
- */
-async function step(d: ProcessorDeps, jobId: string, progress: number): Promise<boolean> {
-  return (await d.store.transition(jobId, ['running'], { progress })) !== null;
 }
 
 /**

@@ -139,6 +139,8 @@ describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffm
     const { w, q } = await worker();
     // Queued while paused, then released at once: a backlog, as a burst of submissions makes.
     await q.draft.pause();
+    const succeeded = async () => Number(await redis.hget(keys.metrics(), 'clickvid_jobs_total|quality="draft",status="succeeded"|value'));
+    const before = await succeeded();
     const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => submit(q, 'a blue square moving left', 'draft', { seed: 100 + i })));
     await q.draft.resume();
     const jobs = await Promise.all(ids.map((id) => settled(id)));
@@ -152,6 +154,8 @@ describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffm
     const text = await w.metrics.registry.metrics();
     const batches = Number(/clickvid_batch_size_count\{lane="draft",variant="[^"]+"\} (\d+)/.exec(text)![1]);
     expect(batches).toBeLessThan(10);
+    // Every render counts in the cluster-wide view the API serves, written a batch at a time.
+    await expect.poll(async () => (await succeeded()) - before).toBe(10);
   });
 
   it('renders the final lane (standard and final tiers) at their sizes', async () => {
