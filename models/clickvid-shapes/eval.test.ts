@@ -1,29 +1,38 @@
 /**
  * CI's inference smoke test of the shipped model: the real ONNX files through
- * onnxruntime-node, analyzed frame by frame on held-out prompts (eval.mjs --subset).
+ * onnxruntime-node, analyzed frame by frame (eval.mjs --subset), on held-out compositions
+ * and on captions beyond the core grammar ("and", gradient backgrounds).
  *
- * The floors are regression guards at today's measured level (see README.md: overall
- * 71–75 %, count and background 100 %), not the model's targets (93 % / 95 %), which
- * it does not meet yet.
+ * The floors sit below the full evaluation's figures (README.md: 100 % on every attribute)
+ * by a margin for a 12-prompt sample; they are the issue's targets, not today's level.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
+const VARIANTS = ['fp32-128', 'fp32-256', 'int8-128', 'int8-256'];
+
+async function evaluate(...args: string[]): Promise<Record<string, Record<string, number>>> {
+  const { stdout } = await run(process.execPath, [new URL('./eval.mjs', import.meta.url).pathname, '--json', '--no-speed', ...args], { maxBuffer: 16 << 20 });
+  const res = JSON.parse(stdout);
+  expect(res.pass).toBe(true); // includes determinism: same prompt + seed -> same bytes, alone or in a batch
+  return res.accuracy;
+}
 
 describe('clickvid-shapes', () => {
-  it('renders held-out prompts that keep count, background and colour', async () => {
-    const { stdout } = await run(process.execPath, [new URL('./eval.mjs', import.meta.url).pathname, '--subset', '12', '--json', '--no-speed', '--min-accuracy', '0.6'], { maxBuffer: 16 << 20 });
-    const res = JSON.parse(stdout);
-    const acc = res.accuracy ?? res.results;
-    expect(Object.keys(acc).sort()).toEqual(['fp32-128', 'fp32-256', 'int8-128', 'int8-256']);
-    for (const [variant, a] of Object.entries<Record<string, number>>(acc)) {
-      const pct = (x: number) => (x > 1 ? x / 100 : x);
-      expect(pct(a.count!), variant).toBeGreaterThanOrEqual(0.95);
-      expect(pct(a.background!), variant).toBeGreaterThanOrEqual(0.95);
-      expect(pct(a.color!), variant).toBeGreaterThanOrEqual(0.7);
-      expect(pct(a.overall!), variant).toBeGreaterThanOrEqual(0.6);
+  it('follows held-out prompts: count, colour, shape, motion and background', async () => {
+    const acc = await evaluate('--subset', '12', '--min-accuracy', '0.95');
+    expect(Object.keys(acc).sort()).toEqual(VARIANTS);
+    for (const [variant, a] of Object.entries(acc)) {
+      const floor = variant.startsWith('fp32') ? 0.95 : 0.93;
+      for (const attr of ['count', 'color', 'shape', 'motion', 'background']) expect(a[attr], `${variant} ${attr}`).toBeGreaterThanOrEqual(floor - 0.1);
+      expect(a.overall, variant).toBeGreaterThanOrEqual(floor);
     }
-  }, 120_000);
+  }, 180_000);
+
+  it('draws two groups joined by "and" and gradient backgrounds', async () => {
+    const acc = await evaluate('--split', 'extended', '--subset', '8', '--variants', 'int8-128,fp32-256', '--min-accuracy', '0.9');
+    expect(Object.keys(acc).sort()).toEqual(['fp32-256', 'int8-128']);
+  }, 180_000);
 });

@@ -113,7 +113,8 @@ export async function generate(ort, session, manifest, jobs, frames) {
 }
 
 // ---------------------------------------------------------------- analyzer
-// Classical CV only: background estimate from the border, colour-distance foreground mask,
+// Classical CV only: background estimate per row from the left and right borders (a solid colour or a
+// vertical gradient), colour-distance foreground mask,
 // 4-connected components, nearest-palette colour, rotation-invariant fill ratio
 // (area / area of the centroid-centred enclosing circle), trajectory of the union.
 export const PALETTE = {
@@ -148,20 +149,25 @@ function median(arr) {
 }
 
 export function analyzeFrame(px, H, W, off, FG = 36) {
-  // background: per-channel median of the 1-px border
-  const br = [], bgc = [], bb = [];
-  const push = (y, x) => {
-    const i = off + (y * W + x) * 3;
-    br.push(px[i]); bgc.push(px[i + 1]); bb.push(px[i + 2]);
-  };
-  for (let x = 0; x < W; x++) { push(0, x); push(H - 1, x); }
-  for (let y = 1; y < H - 1; y++) { push(y, 0); push(y, W - 1); }
-  const bg = [median(br), median(bgc), median(bb)];
+  // background of each row: per-channel median of its two outermost pixels at each side
+  // (objects never touch the frame's edge); top and bottom: median over the first / last rows
+  const rowBg = new Float64Array(H * 3);
+  for (let y = 0; y < H; y++) {
+    for (let c = 0; c < 3; c++) {
+      const at = (x) => px[off + (y * W + x) * 3 + c];
+      rowBg[y * 3 + c] = median([at(0), at(1), at(W - 2), at(W - 1)]);
+    }
+  }
+  const band = Math.max(1, H >> 5);
+  const bandBg = (y0) => [0, 1, 2].map((c) => median(Array.from({ length: band }, (_, k) => rowBg[(y0 + k) * 3 + c])));
+  const bg = bandBg(0);
+  const bgBottom = bandBg(H - band);
   const mask = new Uint8Array(H * W);
   const th2 = FG * FG;
   for (let p = 0; p < H * W; p++) {
     const i = off + p * 3;
-    const d = (px[i] - bg[0]) ** 2 + (px[i + 1] - bg[1]) ** 2 + (px[i + 2] - bg[2]) ** 2;
+    const r = ((p / W) | 0) * 3;
+    const d = (px[i] - rowBg[r]) ** 2 + (px[i + 1] - rowBg[r + 1]) ** 2 + (px[i + 2] - rowBg[r + 2]) ** 2;
     if (d > th2) mask[p] = 1;
   }
   const label = new Int32Array(H * W);
@@ -214,7 +220,9 @@ export function analyzeFrame(px, H, W, off, FG = 36) {
       rgb: col.map((c) => c / nin), color: nearestColor(col.map((c) => c / nin)),
     });
   }
-  return { bg, bgName: nearestColor(bg), comps, mask };
+  const top = nearestColor(bg);
+  const bottom = nearestColor(bgBottom);
+  return { bg, bgName: top === bottom ? top : `${top} to ${bottom}`, comps, mask };
 }
 
 function mode(arr) {
@@ -237,6 +245,8 @@ export function analyzeVideo(px, F, H, W, off = 0) {
   const order = [...areas.keys()].sort((a, b) => areas[b] - areas[a]);
   const top = order.slice(0, Math.max(1, Math.ceil(F / 4)));
   const shape = mode(top.flatMap((i) => frames[i].comps.map((c) => c.shape))) ?? 'none';
+  // every object at once, for captions with two groups: the sorted "colour shape" list
+  const objects = mode(top.map((i) => frames[i].comps.map((c) => `${c.color} ${c.shape}`).sort().join(', '))) ?? '';
   // motion from the union of components
   const tr = frames.map((fr) => {
     let a = 0, sx = 0, sy = 0;
@@ -269,18 +279,33 @@ export function analyzeVideo(px, F, H, W, off = 0) {
       motion = iouMin < 0.85 ? 'spinning' : 'static';
     }
   }
-  return { count, color, shape, motion, background, iouMin };
+  return { count, color, shape, objects, motion, background, iouMin };
 }
 
+/** expected: { count, color, shape, motion, background, and?: { count, color, shape }, background2? } */
 export function score(expected, got) {
+  // a spinning circle looks static, and beside circles a spinning shape moves too little of the union to see
+  const circle = expected.shape === 'circle' || expected.and?.shape === 'circle';
   const motionOk = got.motion === expected.motion ||
-    (expected.motion === 'spinning' && expected.shape === 'circle' && got.motion === 'static');
+    (expected.motion === 'spinning' && circle && got.motion === 'static');
+  const background = expected.background2 ? `${expected.background} to ${expected.background2}` : expected.background;
+  const total = expected.count + (expected.and?.count ?? 0);
+  let color = got.color === expected.color;
+  let shape = got.shape === expected.shape;
+  if (expected.and) {
+    // two groups: colour and shape are right when every object has its colour / its (colour, shape)
+    const groups = [expected, expected.and];
+    const objs = got.objects ? got.objects.split(', ') : [];
+    const want = groups.flatMap((g) => Array(g.count).fill(`${g.color} ${g.shape}`)).sort();
+    color = objs.map((o) => o.split(' ')[0]).sort().join() === want.map((o) => o.split(' ')[0]).sort().join();
+    shape = objs.join() === want.join();
+  }
   return {
-    count: got.count === expected.count ? 1 : 0,
-    color: got.color === expected.color ? 1 : 0,
-    shape: got.shape === expected.shape ? 1 : 0,
+    count: got.count === total ? 1 : 0,
+    color: color ? 1 : 0,
+    shape: shape ? 1 : 0,
     motion: motionOk ? 1 : 0,
-    background: got.background === expected.background ? 1 : 0,
+    background: got.background === background ? 1 : 0,
   };
 }
 
@@ -290,8 +315,12 @@ export const COLORS = Object.keys(PALETTE);
 export const SHAPES = ['circle', 'square', 'triangle'];
 export const MOTIONS = ['moving left', 'moving right', 'moving up', 'moving down', 'bouncing', 'growing', 'shrinking', 'spinning'];
 
+const nounPhrase = (g) => `${COUNT_WORD[g.count]} ${g.color} ${g.shape}${g.count > 1 ? 's' : ''}`;
+
 export function promptFor(e) {
-  return `${COUNT_WORD[e.count]} ${e.color} ${e.shape}${e.count > 1 ? 's' : ''} ${e.motion} on a ${e.background} background`;
+  const objs = e.and ? `${nounPhrase(e)} and ${nounPhrase(e.and)}` : nounPhrase(e);
+  const bg = e.background2 ? `${e.background} to ${e.background2} gradient` : e.background;
+  return `${objs} ${e.motion} on a ${bg} background`;
 }
 
 /** Held-out set: every held-out (colour, shape, motion) x count 1..3 x `perCount` random backgrounds/seeds.
@@ -333,6 +362,35 @@ export function seenSet(manifest, n = 96, seed = 777) {
     if (background === color) continue;
     const count = 1 + Math.floor(r() * 3);
     const e = { count, color, shape, motion, background };
+    items.push({ ...e, prompt: promptFor(e), seed: Math.floor(r() * 2 ** 31) });
+  }
+  return items;
+}
+
+/** Beyond the core grammar, alternating: two object groups joined by "and", and one group on a
+ *  vertical gradient background. Colours of objects and backgrounds all differ. */
+export function extendedSet(manifest, n = 48, seed = 4242) {
+  const r = mulberry32(seed);
+  const pick = (arr) => arr[Math.floor(r() * arr.length)];
+  const items = [];
+  while (items.length < n) {
+    const gradient = items.length % 2 === 1;
+    const color = pick(COLORS);
+    const shape = pick(SHAPES);
+    const motion = pick(MOTIONS);
+    const [count, count2] = gradient ? [1 + Math.floor(r() * 3), 0] : pick([[1, 1], [1, 2], [2, 1]]);
+    let and;
+    if (count2) {
+      let c2, s2;
+      do { c2 = pick(COLORS); s2 = pick(SHAPES); } while (c2 === color && s2 === shape);
+      and = { count: count2, color: c2, shape: s2 };
+    }
+    const used = new Set([color, and?.color]);
+    const free = COLORS.filter((c) => !used.has(c));
+    const background = pick(free);
+    const e = { count, color, shape, motion, background };
+    if (and) e.and = and;
+    if (gradient) e.background2 = pick(free.filter((c) => c !== background));
     items.push({ ...e, prompt: promptFor(e), seed: Math.floor(r() * 2 ** 31) });
   }
   return items;

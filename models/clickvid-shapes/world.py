@@ -41,19 +41,19 @@ SPEEDS = {"slowly": 0.6, "quickly": 1.35}
 
 MAX_OBJ = 3          # model slots
 NOISE_DIM = 8
-MAX_TOKENS = 16
+MAX_TOKENS = 24
 SHADE = 24.0         # +- brightness jitter (0..255 units) drawn from noise
 
 VOCAB = (["<pad>", "<unk>", "a", "an", "one", "two", "three", "the", "on", "background", "and"]
          + COLOR_NAMES + SHAPES
          + ["moving", "left", "right", "up", "down", "bouncing", "growing", "shrinking", "spinning"]
-         + list(SIZES) + list(SPEEDS))
+         + list(SIZES) + list(SPEEDS) + ["to", "gradient"])
 ALIASES = {"grey": "gray", "circles": "circle", "squares": "square", "triangles": "triangle",
            "large": "big", "tiny": "small", "little": "small", "fast": "quickly", "quick": "quickly",
            "slow": "slowly", "rotating": "spinning", "turning": "spinning", "bouncy": "bouncing",
            "bounces": "bouncing", "grows": "growing", "shrinks": "shrinking", "spins": "spinning",
            "violet": "purple", "pink": "magenta", "aqua": "cyan"}
-FUNCTION_WORDS = ["a", "an", "the", "on", "background", "and", "moving"]
+FUNCTION_WORDS = ["a", "an", "the", "on", "background", "and", "moving", "to"]
 
 # Compositions (colour, shape, motion) never rendered during training.
 HELDOUT = [
@@ -67,6 +67,41 @@ HELDOUT = [
     ("orange", "square", "shrinking"), ("yellow", "triangle", "moving up"),
 ]
 HELDOUT_SET = set(HELDOUT)
+
+
+# What a caption says, as classes: the text encoder is trained to read these out of the tokens.
+# "...2" = the second object group ("a red circle and two blue squares") and the gradient's second colour.
+ATTRIBUTES = {"count": 3, "color": len(COLOR_NAMES), "shape": len(SHAPES), "motion": len(MOTIONS) + 1,
+              "size": 1 + len(SIZES), "speed": 1 + len(SPEEDS), "bg": len(COLOR_NAMES),
+              "count2": 3, "color2": len(COLOR_NAMES), "shape2": len(SHAPES), "size2": 1 + len(SIZES),
+              "bg2": 1 + len(COLOR_NAMES)}
+IGNORE = -100    # attribute of a group the caption does not have (not scored)
+
+
+def attributes(spec):
+    """spec -> class index per attribute (motion/size/speed/count2/size2/bg2: 0 = not said)."""
+    size_ix = lambda w: 0 if w is None else 1 + list(SIZES).index(w)
+    g2 = spec["second"]
+    return {"count": spec["count"] - 1, "color": COLOR_NAMES.index(spec["color"]),
+            "shape": SHAPES.index(spec["shape"]),
+            "motion": 0 if spec["motion"] is None else 1 + MOTIONS.index(spec["motion"]),
+            "size": size_ix(spec["size"]),
+            "speed": 0 if spec["speed"] is None else 1 + list(SPEEDS).index(spec["speed"]),
+            "bg": COLOR_NAMES.index(spec["bg"]),
+            "count2": 0 if g2 is None else g2["count"],
+            "color2": IGNORE if g2 is None else COLOR_NAMES.index(g2["color"]),
+            "shape2": IGNORE if g2 is None else SHAPES.index(g2["shape"]),
+            "size2": 0 if g2 is None else size_ix(g2["size"]),
+            "bg2": 0 if spec["bg2"] is None else 1 + COLOR_NAMES.index(spec["bg2"])}
+
+
+def objects(spec):
+    """The drawn objects in slot order: (shape, colour, size word, group 0|1)."""
+    out = [(spec["shape"], spec["color"], spec["size"], 0)] * spec["count"]
+    if spec["second"]:
+        g = spec["second"]
+        out += [(g["shape"], g["color"], g["size"], 1)] * g["count"]
+    return out
 
 
 def heldout_names():
@@ -87,17 +122,18 @@ def tokenize(prompt):
 
 
 # ----------------------------------------------------------------- grammar
+def noun_phrase(n, size, color, shape, rng):
+    cw = {1: rng.choice(["a", "a", "one"]), 2: "two", 3: "three"}[n]
+    size = (size + " ") if size else ""
+    return f"{cw} {size}{color} {shape}{'s' if n > 1 else ''}"
+
+
 def make_prompt(spec, rng):
     """spec -> one of several surface forms of the caption."""
-    n = spec["count"]
-    cw = {1: rng.choice(["a", "a", "one"]), 2: "two", 3: "three"}[n]
-    if spec["color"] is None:
-        cw_ = ""
-    else:
-        cw_ = spec["color"] + " "
-    size = (spec["size"] + " ") if spec["size"] else ""
-    shape = spec["shape"] + ("s" if n > 1 else "")
-    obj = f"{cw} {size}{cw_}{shape}"
+    obj = noun_phrase(spec["count"], spec["size"], spec["color"], spec["shape"], rng)
+    if spec["second"]:
+        g = spec["second"]
+        obj += " and " + noun_phrase(g["count"], g["size"], g["color"], g["shape"], rng)
     mot = spec["motion"] or ""
     if spec["speed"] and mot:
         if rng.random() < 0.5:
@@ -107,7 +143,9 @@ def make_prompt(spec, rng):
     parts = [obj]
     if mot:
         parts.append(mot)
-    if spec["bg_word"]:
+    if spec["bg2"]:
+        parts.append(f"on a {spec['bg']} {rng.choice(['to', 'and'])} {spec['bg2']} gradient background")
+    elif spec["bg_word"]:
         parts.append(rng.choice(["on a", "on a", "on the"]) + f" {spec['bg_word']} background")
     return " ".join(parts)
 
@@ -124,7 +162,7 @@ def sample_spec(rng, allow_heldout=False, extras=True):
             continue
         break
     spec = {"count": rng.choice([1, 1, 2, 3]), "color": color, "shape": shape,
-            "motion": motion, "bg": bg, "bg_word": bg, "size": None, "speed": None}
+            "motion": motion, "bg": bg, "bg_word": bg, "size": None, "speed": None, "second": None, "bg2": None}
     if extras:
         r = rng.random()
         if r < 0.06:                      # no motion word -> static
@@ -138,6 +176,19 @@ def sample_spec(rng, allow_heldout=False, extras=True):
             spec["size"] = rng.choice(list(SIZES))
         if spec["motion"] and rng.random() < 0.2:
             spec["speed"] = rng.choice(list(SPEEDS))
+        if spec["count"] < 3 and rng.random() < 0.2:      # "... and <a second group>"
+            while True:
+                c2, s2 = rng.choice(COLOR_NAMES), rng.choice(SHAPES)
+                if c2 == spec["bg"] or (c2, s2) == (spec["color"], spec["shape"]):
+                    continue
+                if not allow_heldout and (c2, s2, spec["motion"]) in HELDOUT_SET:
+                    continue
+                break
+            spec["second"] = {"count": rng.randint(1, 3 - spec["count"]), "color": c2, "shape": s2,
+                              "size": rng.choice(list(SIZES)) if rng.random() < 0.2 else None}
+        if spec["bg_word"] and rng.random() < 0.15:       # vertical gradient, top colour to bottom colour
+            used = {spec["bg"], spec["color"]} | ({spec["second"]["color"]} if spec["second"] else set())
+            spec["bg2"] = rng.choice([c for c in COLOR_NAMES if c not in used])
     return spec
 
 
@@ -146,13 +197,13 @@ CIRCUM = 1.15   # max circumradius of any shape in units of s
 
 
 def layout(spec, u):
-    """Per-object parameters as plain python: list of dicts with cx(t) etc.
-    u: sequence of 8 floats in [0,1).  Returns a function t -> list of
-    (cx, cy, scale, angle) and base size s."""
-    n = spec["count"]
-    s = {1: 0.2, 2: 0.17, 3: 0.14}[n]
-    s *= SIZES.get(spec["size"], 1.0) if spec["size"] else 1.0
-    s *= 1.0 + 0.16 * (u[4] - 0.5)
+    """u: sequence of 8 floats in [0,1).  Returns the objects' base sizes (slot order) and a
+    function t -> list of (cx, cy, scale, angle); all objects form one row."""
+    objs = objects(spec)
+    n = len(objs)
+    base = {1: 0.2, 2: 0.17, 3: 0.14}[n] * (1.0 + 0.16 * (u[4] - 0.5))
+    sizes = [base * (SIZES[w] if w else 1.0) for (_, _, w, _) in objs]
+    s = max(sizes)
     speed = SPEEDS.get(spec["speed"], 1.0) if spec["speed"] else 1.0
     motion = spec["motion"]
     grow_max = 1.3 if motion in ("growing", "shrinking") else 1.0
@@ -213,7 +264,7 @@ def layout(spec, u):
             else:
                 objs.append((px + off, py, scale, ang))
         return objs
-    return s, at
+    return sizes, at
 
 
 def shade(rgb, a):
@@ -222,9 +273,11 @@ def shade(rgb, a):
 
 
 def colors_for(spec, u):
-    obj = shade(COLORS[spec["color"]], u[2])
-    bg = shade(COLORS[spec["bg"]], u[3])
-    return obj, bg
+    """-> per-object RGB (slot order), background RGB at the top and at the bottom (0..1)"""
+    objs = [shade(COLORS[c], u[5] if g else u[2]) for (_, c, _, g) in objects(spec)]
+    top = shade(COLORS[spec["bg"]], u[3])
+    bottom = shade(COLORS[spec["bg2"]], u[7]) if spec["bg2"] else top
+    return objs, top, bottom
 
 
 def shape_sdf(shape, X, Y, cx, cy, s, ang):
@@ -258,76 +311,62 @@ def shape_sdf(shape, X, Y, cx, cy, s, ang):
     return -torch.sqrt(npx * npx + npy * npy) * torch.sign(npy)
 
 
+def object_params(specs, noises, times, slots=MAX_OBJ):
+    """Flat list of drawn objects: (frame b, slot i, shape, cx, cy, size, angle), per-slot colours
+    obj_rgb [B,slots,3] and the background at the top and the bottom, bg_rgb / bg2_rgb [B,3]."""
+    objs = []
+    obj_rgb = torch.zeros(len(specs), slots, 3)
+    bg_rgb = torch.zeros(len(specs), 3)
+    bg2_rgb = torch.zeros(len(specs), 3)
+    for b, (spec, u, t) in enumerate(zip(specs, noises, times)):
+        sizes, at = layout(spec, u)
+        cols, top, bottom = colors_for(spec, u)
+        bg_rgb[b] = torch.tensor(top)
+        bg2_rgb[b] = torch.tensor(bottom)
+        kinds = objects(spec)
+        for i, (cx, cy, sc, ang) in enumerate(at(float(t))):
+            obj_rgb[b, i] = torch.tensor(cols[i])
+            objs.append((b, i, kinds[i][0], cx, cy, sizes[i] * sc, ang))
+    return objs, obj_rgb, bg_rgb, bg2_rgb
+
+
+def coverage(objs, X, Y, px, alpha):
+    """Anti-aliased coverage of each object at pixel centres X, Y [B,...] into alpha [B,slots,...]."""
+    for sh in SHAPES:
+        lst = [o for o in objs if o[2] == sh]
+        if not lst:
+            continue
+        bi = torch.tensor([o[0] for o in lst])
+        si = torch.tensor([o[1] for o in lst])
+        P = torch.tensor([o[3:] for o in lst], dtype=torch.float32)
+        cx, cy, ss, ang = [P[:, j].view(-1, *([1] * (X.dim() - 1))) for j in range(4)]
+        alpha[bi, si] = (0.5 - shape_sdf(sh, X[bi], Y[bi], cx, cy, ss, ang) / px).clamp(0, 1)
+
+
+def composite(alpha, obj_rgb, bg_rgb, bg2_rgb, Y):
+    """alpha [B,slots,...], Y [B,...] pixel rows in [-1,1] -> image [B,3,...] (vertical gradient background)."""
+    B = alpha.shape[0]
+    shp = (B, 3) + (1,) * (alpha.dim() - 2)
+    v = ((Y + 1) / 2).unsqueeze(1)
+    bg = bg_rgb.view(shp) + (bg2_rgb - bg_rgb).view(shp) * v
+    a_sum = alpha.sum(1, keepdim=True).clamp(max=1.0)
+    obj = torch.einsum("bk...,bkc->bc...", alpha, obj_rgb)
+    return bg * (1 - a_sum) + obj
+
+
 def render_batch(specs, noises, times, res, slots=MAX_OBJ):
-    """Render one frame per (spec, noise, t).
-    Returns dict: image [B,3,res,res] float 0..1, alpha [B,slots,res,res],
-    obj_rgb [B,3], bg_rgb [B,3]."""
+    """Render one full frame per (spec, noise, t).
+    Returns dict: image [B,3,res,res] float 0..1, alpha [B,slots,res,res], obj_rgb [B,slots,3],
+    bg_rgb / bg2_rgb [B,3] (top / bottom of the background)."""
     B = len(specs)
     coords = (torch.arange(res, dtype=torch.float32) + 0.5) / res * 2 - 1
     Y, X = torch.meshgrid(coords, coords, indexing="ij")
-    px = 2.0 / res
+    X, Y = X.expand(B, res, res), Y.expand(B, res, res)
+    objs, obj_rgb, bg_rgb, bg2_rgb = object_params(specs, noises, times, slots)
     alpha = torch.zeros(B, slots, res, res)
-    obj_rgb = torch.zeros(B, 3)
-    bg_rgb = torch.zeros(B, 3)
-    # group by shape for vectorisation
-    params = {sh: [] for sh in SHAPES}
-    for b, (spec, u, t) in enumerate(zip(specs, noises, times)):
-        s, at = layout(spec, u)
-        o, g = colors_for(spec, u)
-        obj_rgb[b] = torch.tensor(o)
-        bg_rgb[b] = torch.tensor(g)
-        for i, (cx, cy, sc, ang) in enumerate(at(float(t))):
-            params[spec["shape"]].append((b, i, cx, cy, s * sc, ang))
-    for sh, lst in params.items():
-        if not lst:
-            continue
-        P = torch.tensor([p[2:] for p in lst], dtype=torch.float32)
-        cx, cy, ss, ang = [P[:, j].view(-1, 1, 1) for j in range(4)]
-        d = shape_sdf(sh, X, Y, cx, cy, ss, ang)
-        cov = (0.5 - d / px).clamp(0, 1)
-        bi = torch.tensor([p[0] for p in lst])
-        si = torch.tensor([p[1] for p in lst])
-        alpha[bi, si] = cov
-    a_sum = alpha.sum(1, keepdim=True).clamp(max=1.0)
-    image = bg_rgb.view(B, 3, 1, 1) * (1 - a_sum) + obj_rgb.view(B, 3, 1, 1) * a_sum
-    return {"image": image, "alpha": alpha, "obj_rgb": obj_rgb, "bg_rgb": bg_rgb}
-
-
-if __name__ == "__main__":
-    # quick visual check: python world.py out.png
-    import sys
-    import numpy as np
-    rng = random.Random(0)
-    specs, noises, times = [], [], []
-    for i in range(16):
-        sp = sample_spec(rng)
-        u = [rng.random() for _ in range(NOISE_DIM)]
-        for t in (0.0, 0.5, 1.0):
-            specs.append(sp); noises.append(u); times.append(t)
-        print(make_prompt(sp, rng))
-    out = render_batch(specs, noises, times, 128)["image"]
-    grid = out.view(16, 3, 3, 128, 128).permute(0, 3, 1, 4, 2).reshape(16 * 128, 3 * 128, 3)
-    img = (grid.numpy() * 255).round().astype(np.uint8)
-    path = sys.argv[1] if len(sys.argv) > 1 else "/tmp/world.png"
-    import subprocess
-    h, w, _ = img.shape
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
-                    "-s", f"{w}x{h}", "-i", "-", path], input=img.tobytes(), check=True)
-
-
-def object_params(specs, noises, times):
-    """Flat list of drawn objects: (frame b, slot i, shape, cx, cy, size, angle) + colours."""
-    objs = []
-    obj_rgb = torch.zeros(len(specs), 3)
-    bg_rgb = torch.zeros(len(specs), 3)
-    for b, (spec, u, t) in enumerate(zip(specs, noises, times)):
-        s, at = layout(spec, u)
-        o, g = colors_for(spec, u)
-        obj_rgb[b] = torch.tensor(o)
-        bg_rgb[b] = torch.tensor(g)
-        for i, (cx, cy, sc, ang) in enumerate(at(float(t))):
-            objs.append((b, i, spec["shape"], cx, cy, s * sc, ang))
-    return objs, obj_rgb, bg_rgb
+    coverage(objs, X, Y, 2.0 / res, alpha)
+    return {"image": composite(alpha, obj_rgb, bg_rgb, bg2_rgb, Y), "alpha": alpha,
+            "obj_rgb": obj_rgb, "bg_rgb": bg_rgb, "bg2_rgb": bg2_rgb}
 
 
 def render_cells(specs, noises, times, grid, f, S, gen, slots=MAX_OBJ):
@@ -335,10 +374,10 @@ def render_cells(specs, noises, times, grid, f, S, gen, slots=MAX_OBJ):
     f x f pixels; S cells per frame are chosen (every cell near an object first, then random ones)
     and only their pixels are rendered.
     Returns idx [N,S] (cell ids, row-major), alpha [N,slots,S,f*f], image [N,3,S,f*f],
-    obj_rgb [N,3], bg_rgb [N,3], present [N,slots]."""
+    obj_rgb [N,slots,3], bg_rgb / bg2_rgb [N,3], present [N,slots], objs."""
     N = len(specs)
     res = grid * f
-    objs, obj_rgb, bg_rgb = object_params(specs, noises, times)
+    objs, obj_rgb, bg_rgb, bg2_rgb = object_params(specs, noises, times, slots)
     cc = (torch.arange(grid, dtype=torch.float32) + 0.5) / grid * 2 - 1
     cy, cx = torch.meshgrid(cc, cc, indexing="ij")
     cx, cy = cx.reshape(-1), cy.reshape(-1)                       # [G*G]
@@ -356,23 +395,31 @@ def render_cells(specs, noises, times, grid, f, S, gen, slots=MAX_OBJ):
     # pixel centres of the selected cells: [N,S,f*f]
     sub = (torch.arange(f, dtype=torch.float32) + 0.5) / res * 2
     sy, sx = torch.meshgrid(sub, sub, indexing="ij")
-    x0 = cx[idx] - 1.0 / grid
-    y0 = cy[idx] - 1.0 / grid
-    X = x0.unsqueeze(-1) + sx.reshape(1, 1, -1)
-    Y = y0.unsqueeze(-1) + sy.reshape(1, 1, -1)
+    X = (cx[idx] - 1.0 / grid).unsqueeze(-1) + sx.reshape(1, 1, -1)
+    Y = (cy[idx] - 1.0 / grid).unsqueeze(-1) + sy.reshape(1, 1, -1)
     alpha = torch.zeros(N, slots, S, f * f)
-    px = 2.0 / res
-    for sh in SHAPES:
-        lst = [o for o in objs if o[2] == sh]
-        if not lst:
-            continue
-        bi = torch.tensor([o[0] for o in lst])
-        si = torch.tensor([o[1] for o in lst])
-        Pp = torch.tensor([o[3:] for o in lst], dtype=torch.float32)
-        ocx, ocy, oss, oang = [Pp[:, j].view(-1, 1, 1) for j in range(4)]
-        dd = shape_sdf(sh, X[bi], Y[bi], ocx, ocy, oss, oang)
-        alpha[bi, si] = (0.5 - dd / px).clamp(0, 1)
-    a_sum = alpha.sum(1).clamp(max=1.0).unsqueeze(1)              # [N,1,S,ff]
-    image = bg_rgb.view(N, 3, 1, 1) * (1 - a_sum) + obj_rgb.view(N, 3, 1, 1) * a_sum
-    return {"idx": idx, "alpha": alpha, "image": image, "obj_rgb": obj_rgb, "bg_rgb": bg_rgb,
-            "present": present, "objs": objs}
+    coverage(objs, X, Y, 2.0 / res, alpha)
+    return {"idx": idx, "alpha": alpha, "image": composite(alpha, obj_rgb, bg_rgb, bg2_rgb, Y),
+            "obj_rgb": obj_rgb, "bg_rgb": bg_rgb, "bg2_rgb": bg2_rgb, "Y": Y, "present": present, "objs": objs}
+
+
+if __name__ == "__main__":
+    # quick visual check: python world.py out.png
+    import sys
+    import subprocess
+    import numpy as np
+    rng = random.Random(0)
+    specs, noises, times = [], [], []
+    for i in range(16):
+        sp = sample_spec(rng)
+        u = [rng.random() for _ in range(NOISE_DIM)]
+        for t in (0.0, 0.5, 1.0):
+            specs.append(sp); noises.append(u); times.append(t)
+        print(make_prompt(sp, rng))
+    out = render_batch(specs, noises, times, 128)["image"]
+    grid = out.view(16, 3, 3, 128, 128).permute(0, 3, 1, 4, 2).reshape(16 * 128, 3 * 128, 3)
+    img = (grid.numpy() * 255).round().astype(np.uint8)
+    path = sys.argv[1] if len(sys.argv) > 1 else "/tmp/world.png"
+    h, w, _ = img.shape
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
+                    "-s", f"{w}x{h}", "-i", "-", path], input=img.tobytes(), check=True)
