@@ -38,6 +38,15 @@ export const ModelManifest = z
       vocabulary: z.array(z.string()).min(2),
       aliases: z.record(z.string(), z.string()).default({}),
       function_words: z.array(z.string()).default([]),
+      /** What one clip can hold: counted from the prompt so that a request beyond it is never dropped silently. */
+      scene: z
+        .object({
+          max_objects: z.number().int().positive(),
+          max_groups: z.number().int().positive(),
+          count_words: z.record(z.string(), z.number().int().positive()),
+          object_words: z.array(z.string()).min(1),
+        })
+        .optional(),
     }),
     noise: z.object({
       dim: z.number().int().positive(),

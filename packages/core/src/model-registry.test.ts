@@ -63,6 +63,16 @@ describe('ModelRegistry', () => {
     expect(r.times(3)).toEqual(new Float32Array([0, 0.5, 1]));
   });
 
+  it('says when a prompt asks for more objects or groups than the shipped model draws', () => {
+    const r = ModelRegistry.load(path.join(import.meta.dirname, '../../../models'), 'clickvid-shapes');
+    const over = (p: string) => r.sceneOverflow(r.words(p));
+    expect(over('a red circle and two blue squares bouncing on a green to black gradient background')).toBeNull();
+    expect(over('three red circles on a blue background')).toBeNull();
+    expect(over('three red circles and two blue squares on a black background')).toMatch(/asks for 5 objects in 2 groups; the model draws at most 3 objects in at most 2 groups/);
+    expect(over('a red circle and a blue square and a green triangle')).toMatch(/3 objects in 3 groups/);
+    expect(fixture().sceneOverflow(['three', 'red', 'circle'])).toBeNull(); // no scene limits in the manifest
+  });
+
   it('verifies variant files against their sha256', async () => {
     await expect(fixture().verify('v')).resolves.toBeUndefined();
     await expect(fixture({ corrupt: true }).verify('v')).rejects.toThrow(/does not match the manifest/);

@@ -155,6 +155,29 @@ export class ModelRegistry {
     return { tokens, known, unknown, normalized: words.join(' ') };
   }
 
+  /**
+   * What a prompt asks for beyond the model's scene limits (text.scene), in words for a
+   * warning, or null. A group is a phrase naming an object ("two red circles"); groups are
+   * joined by "and"; a group without a count word is one object.
+   */
+  sceneOverflow(words: string[]): string | null {
+    const scene = this.manifest.text.scene;
+    if (!scene) return null;
+    const groups: number[] = [];
+    let count: number | undefined;
+    for (const w of words) {
+      if (w === 'and') count = undefined;
+      else if (w in scene.count_words) count = scene.count_words[w];
+      else if (scene.object_words.includes(w)) {
+        groups.push(count ?? 1);
+        count = undefined;
+      }
+    }
+    const objects = groups.reduce((a, b) => a + b, 0);
+    if (objects <= scene.max_objects && groups.length <= scene.max_groups) return null;
+    return `The prompt asks for ${objects} object${objects === 1 ? '' : 's'} in ${groups.length} group${groups.length === 1 ? '' : 's'}; the model draws at most ${scene.max_objects} objects in at most ${scene.max_groups} groups, so some are left out.`;
+  }
+
   /** Words that carry meaning for the model, for hints and /v1/models. */
   contentWords(): string[] {
     return this.manifest.text.vocabulary.filter((w) => !w.startsWith('<') && !this.functionWords.has(w));

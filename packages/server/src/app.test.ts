@@ -78,6 +78,11 @@ describe('POST /v1/generate', () => {
     expect(job.warnings.join(' ')).toContain('majestically');
   });
 
+  it('warns when a prompt asks for more objects than the model draws', async () => {
+    const job = Job.parse((await gen({ prompt: 'three red circles and two blue squares bouncing on a black background' })).json());
+    expect(job.warnings.join(' ')).toMatch(/asks for 5 objects in 2 groups/);
+  });
+
   it('submits arriving together share commits, and each gets its own queued job', async () => {
     const execs = async () => Number(/cmdstat_exec:calls=(\d+)/.exec(await t.deps.redis.info('commandstats'))?.[1] ?? 0);
     const before = await execs();

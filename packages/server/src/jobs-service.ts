@@ -157,7 +157,10 @@ export class JobsService {
 
     const warnings: string[] = [];
     if (encoded.unknown.length) warnings.push(`The model does not know these words and ignored them: ${[...new Set(encoded.unknown)].join(', ')}.`);
-    const wordCount = registry.words(spec.prompt).length;
+    const words = registry.words(spec.prompt);
+    const overflow = registry.sceneOverflow(words);
+    if (overflow) warnings.push(overflow);
+    const wordCount = words.length;
     if (wordCount > registry.manifest.text.max_tokens) {
       warnings.push(`Only the first ${registry.manifest.text.max_tokens} of ${wordCount} words were used.`);
     }
