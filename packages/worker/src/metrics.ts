@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Job, Lane } from '@clickvid/contracts';
-import { HISTOGRAMS, type ClusterMetrics, type Redis } from '@clickvid/core';
+import { HISTOGRAMS, type ClusterMetrics, type HistogramName, type Redis } from '@clickvid/core';
 import type { ChainableCommander } from 'ioredis';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -19,34 +19,10 @@ export interface ClusterSink {
  */
 export class WorkerMetrics {
   readonly registry = new Registry();
-  readonly batchSize = new Histogram({
-    name: 'clickvid_batch_size',
-    help: HISTOGRAMS.clickvid_batch_size.help,
-    labelNames: ['lane', 'variant'] as const,
-    buckets: [...HISTOGRAMS.clickvid_batch_size.buckets],
-    registers: [this.registry],
-  });
-  readonly inferenceSeconds = new Histogram({
-    name: 'clickvid_inference_seconds',
-    help: HISTOGRAMS.clickvid_inference_seconds.help,
-    labelNames: ['lane', 'variant'] as const,
-    buckets: [...HISTOGRAMS.clickvid_inference_seconds.buckets],
-    registers: [this.registry],
-  });
-  readonly encodeSeconds = new Histogram({
-    name: 'clickvid_encode_seconds',
-    help: HISTOGRAMS.clickvid_encode_seconds.help,
-    labelNames: ['lane', 'warm'] as const,
-    buckets: [...HISTOGRAMS.clickvid_encode_seconds.buckets],
-    registers: [this.registry],
-  });
-  readonly queueWaitSeconds = new Histogram({
-    name: 'clickvid_queue_wait_seconds',
-    help: HISTOGRAMS.clickvid_queue_wait_seconds.help,
-    labelNames: ['lane'] as const,
-    buckets: [...HISTOGRAMS.clickvid_queue_wait_seconds.buckets],
-    registers: [this.registry],
-  });
+  readonly batchSize = this.clusterHistogram('clickvid_batch_size', ['lane', 'variant']);
+  readonly inferenceSeconds = this.clusterHistogram('clickvid_inference_seconds', ['lane', 'variant']);
+  readonly encodeSeconds = this.clusterHistogram('clickvid_encode_seconds', ['lane', 'warm']);
+  readonly queueWaitSeconds = this.clusterHistogram('clickvid_queue_wait_seconds', ['lane']);
   readonly batchWaitSeconds = new Histogram({
     name: 'clickvid_batch_wait_seconds',
     help: 'Seconds a job waited in the batcher for the engine.',
@@ -63,6 +39,12 @@ export class WorkerMetrics {
 
   readonly #sink: ClusterSink | undefined;
   #turn: ChainableCommander | null = null;
+
+  /** A histogram the cluster view also has: its help and buckets come from core's HISTOGRAMS. */
+  private clusterHistogram<L extends string>(name: HistogramName, labelNames: readonly L[]): Histogram<L> {
+    const { help, buckets } = HISTOGRAMS[name];
+    return new Histogram({ name, help, labelNames, buckets: [...buckets], registers: [this.registry] });
+  }
 
   constructor(options: { defaultMetrics?: boolean; cluster?: ClusterSink } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'clickvid_worker_' });
