@@ -23,6 +23,8 @@ export interface EncodedPrompt {
   known: string[];
   /** Words the model does not know (reported to the user as warnings). */
   unknown: string[];
+  /** The prompt's words, lower-cased and aliased (all of them, also those past max_tokens). */
+  words: string[];
   /** Lower-cased, aliased, single-spaced: part of the output-cache key. */
   normalized: string;
 }
@@ -152,7 +154,7 @@ export class ModelRegistry {
         vocabulary: this.contentWords(),
       });
     }
-    return { tokens, known, unknown, normalized: words.join(' ') };
+    return { tokens, known, unknown, words, normalized: words.join(' ') };
   }
 
   /**

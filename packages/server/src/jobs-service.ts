@@ -157,10 +157,9 @@ export class JobsService {
 
     const warnings: string[] = [];
     if (encoded.unknown.length) warnings.push(`The model does not know these words and ignored them: ${[...new Set(encoded.unknown)].join(', ')}.`);
-    const words = registry.words(spec.prompt);
-    const overflow = registry.sceneOverflow(words);
+    const overflow = registry.sceneOverflow(encoded.words);
     if (overflow) warnings.push(overflow);
-    const wordCount = words.length;
+    const wordCount = encoded.words.length;
     if (wordCount > registry.manifest.text.max_tokens) {
       warnings.push(`Only the first ${registry.manifest.text.max_tokens} of ${wordCount} words were used.`);
     }
