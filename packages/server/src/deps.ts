@@ -5,6 +5,7 @@ import {
 import { JobEvents } from './events.js';
 import { Idempotency } from './idempotency.js';
 import { JobsService } from './jobs-service.js';
+import { WebhookTargets } from './internal/webhook-url.js';
 import { createMetrics, type Metrics } from './metrics.js';
 
 /** Everything the routes use, built once per process from the config. No container: a plain object. */
@@ -24,6 +25,8 @@ export interface Deps {
   events: JobEvents;
   metrics: Metrics;
   jobs: JobsService;
+  /** Where webhooks may go: checked at submit and again at connect time by the sender. */
+  webhookTargets: WebhookTargets;
   close(): Promise<void>;
 }
 
@@ -45,13 +48,15 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   const metrics = createMetrics(redis, store);
   const events = new JobEvents(sub);
   await events.start();
-  const jobs = new JobsService({ config, redis, store, assets, registry, queues, cache, ledger, storage, metrics });
+  const webhookTargets = new WebhookTargets({ allowPrivate: config.allowPrivateWebhooks });
+  const jobs = new JobsService({ config, redis, store, assets, registry, queues, cache, ledger, storage, metrics, webhookTargets });
   return {
-    config, redis, sub, store, assets, teams, ledger, registry, storage, queues, cache, metrics, events, jobs,
+    config, redis, sub, store, assets, teams, ledger, registry, storage, queues, cache, metrics, events, jobs, webhookTargets,
     idempotency: new Idempotency(redis),
     async close() {
       await Promise.allSettled([queues.draft.close(), queues.final.close(), queues.webhooks.close()]);
       await storage.close?.();
+      await webhookTargets.close();
       sub.disconnect();
       await Promise.all([redis, queueConn].map((c) => c.quit().catch(() => c.disconnect())));
     },

@@ -3,4 +3,4 @@ export { buildApp } from './app.js';
 export { createDeps, type Deps } from './deps.js';
 export { ApiError } from './errors.js';
 export { startWebhookSender } from './webhook-sender.js';
-export { isPrivateAddress } from './internal/webhook-url.js';
+export { isPublicAddress, WebhookTargets, type Resolve } from './internal/webhook-url.js';

@@ -8,7 +8,7 @@ import {
 import { ApiError } from './errors.js';
 import { JobWriter } from './internal/job-writer.js';
 import { moderatePrompt } from './internal/moderation.js';
-import { assertWebhookTarget } from './internal/webhook-url.js';
+import type { WebhookTargets } from './internal/webhook-url.js';
 import type { Metrics } from './metrics.js';
 
 const QUALITY_RANK: Record<Quality, number> = { draft: 0, standard: 1, final: 2 };
@@ -24,6 +24,7 @@ export interface JobsServiceDeps {
   ledger: UsageLedger;
   storage: Storage;
   metrics: Metrics;
+  webhookTargets: WebhookTargets;
 }
 
 /**
@@ -153,7 +154,7 @@ export class JobsService {
     const blocked = moderatePrompt(spec.prompt);
     if (blocked) throw new ApiError('prompt_rejected', `The prompt was refused by moderation ("${blocked}").`, { param: 'prompt' });
     const encoded = registry.encodePrompt(spec.prompt);
-    if (spec.webhookUrl) await assertWebhookTarget(spec.webhookUrl, config.allowPrivateWebhooks);
+    if (spec.webhookUrl) await this.d.webhookTargets.check(spec.webhookUrl);
 
     const warnings: string[] = [];
     if (encoded.unknown.length) warnings.push(`The model does not know these words and ignored them: ${[...new Set(encoded.unknown)].join(', ')}.`);

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   }
   const app = await buildApp(deps, logger);
   const senderConn = createRedis(config.redisUrl);
-  const sender = startWebhookSender({ config, connection: senderConn, store: deps.store, teams: deps.teams, logger });
+  const sender = startWebhookSender({ connection: senderConn, store: deps.store, teams: deps.teams, targets: deps.webhookTargets, logger });
   await app.listen({ host: config.host, port: config.port });
   logger.info({ url: config.publicUrl, model: `${deps.registry.id}@${deps.registry.version}` }, 'server ready');
 

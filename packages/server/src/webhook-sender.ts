@@ -1,9 +1,9 @@
 import type { WebhookEvent } from '@clickvid/contracts';
-import { QUEUE_NAMES, signWebhook, type Config, type JobStore, type Redis, type TeamStore, type WebhookJobData } from '@clickvid/core';
+import { QUEUE_NAMES, signWebhook, type JobStore, type Redis, type TeamStore, type WebhookJobData } from '@clickvid/core';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { ApiError } from './errors.js';
-import { assertWebhookTarget } from './internal/webhook-url.js';
+import type { WebhookTargets } from './internal/webhook-url.js';
 
 /**
  * Delivers job events from the `webhooks` queue, signed per Standard Webhooks.
@@ -11,44 +11,39 @@ import { assertWebhookTarget } from './internal/webhook-url.js';
  * backoff and jitter (see WEBHOOK_JOB_OPTIONS); the webhook-id stays the same.
  */
 export function startWebhookSender(opts: {
-  config: Config;
   connection: Redis;
   store: JobStore;
   teams: TeamStore;
+  /** Checks the target on the exact address it connects to; never follows redirects. */
+  targets: WebhookTargets;
   logger: Logger;
 }): Worker<WebhookJobData> {
-  const { config, store, teams, logger } = opts;
+  const { store, teams, targets, logger } = opts;
   const worker = new Worker<WebhookJobData>(
     QUEUE_NAMES.webhooks,
     async (bj) => {
       const { eventId, jobId, team, url, type } = bj.data;
       const [s, t] = await Promise.all([store.get(jobId), teams.getTeam(team)]);
       if (!s || !t) throw new UnrecoverableError(`job ${jobId} or team ${team} no longer exists`);
-      try {
-        // Checked again at delivery: DNS may have changed since submit.
-        await assertWebhookTarget(url, config.allowPrivateWebhooks);
-      } catch (err) {
-        throw new UnrecoverableError(err instanceof ApiError ? err.message : String(err));
-      }
       const event: WebhookEvent = { type, timestamp: new Date().toISOString(), data: s.job };
       const body = JSON.stringify(event);
       const ts = Math.floor(Date.now() / 1000);
-      const res = await fetch(url, {
-        method: 'POST',
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(10_000),
-        headers: {
+      let status: number;
+      try {
+        status = await targets.post(url, body, {
           'content-type': 'application/json',
           'user-agent': 'clickvid-webhooks/1',
           'webhook-id': eventId,
           'webhook-timestamp': String(ts),
           'webhook-signature': signWebhook(t.webhookSecret, eventId, ts, body),
-        },
-      });
-      await res.body?.cancel().catch(() => undefined);
-      if (res.status === 410) throw new UnrecoverableError(`${url} answered 410 Gone: not retrying`);
-      if (res.status < 200 || res.status >= 300) throw new Error(`${url} answered ${res.status}`);
+        });
+      } catch (err) {
+        // A target that is no longer public (DNS changed since submit) will not become so by retrying.
+        if (err instanceof ApiError || (err as NodeJS.ErrnoException).code === 'ENOTPUBLIC') throw new UnrecoverableError((err as Error).message);
+        throw err;
+      }
+      if (status === 410) throw new UnrecoverableError(`${url} answered 410 Gone: not retrying`);
+      if (status < 200 || status >= 300) throw new Error(`${url} answered ${status}`);
       logger.debug({ eventId, url, attempt: bj.attemptsMade + 1 }, 'webhook delivered');
     },
     { connection: opts.connection, concurrency: 16, autorun: true },
