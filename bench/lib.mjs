@@ -114,9 +114,9 @@ export const pct = (xs, p) => {
 export const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 export const ms = (x) => `${x.toFixed(1)} ms`;
 
-/** Mean of a histogram in the API's /metrics text, optionally filtered by a label substring. */
+/** Mean of a cluster-wide histogram (the API's /metrics/cluster), optionally filtered by a label substring. */
 export async function histogramMean(stack, name, labelFilter = '') {
-  const text = await (await fetch(`${stack.url}/metrics`)).text();
+  const text = await (await fetch(`${stack.url}/metrics/cluster`)).text();
   let sum = 0, count = 0;
   for (const line of text.split('\n')) {
     if (line.startsWith(`${name}_sum`) && line.includes(labelFilter)) sum += Number(line.split(' ').pop());

@@ -40,6 +40,21 @@ describe('deploy manifests', () => {
     expect(scaled.find((s) => s.metadata.name === 'clickvid-worker-draft').spec.minReplicaCount).toBeGreaterThanOrEqual(1);
   });
 
+  it('prewarm more draft workers in peak hours with a KEDA cron trigger', () => {
+    const draft = docs.find((d) => d.obj.kind === 'ScaledObject' && d.obj.metadata.name === 'clickvid-worker-draft')!.obj;
+    const cron = draft.spec.triggers.find((t: { type: string }) => t.type === 'cron');
+    expect(cron, 'a cron trigger on the draft pool').toBeTruthy();
+    const field = /^(\*|\d+(-\d+)?(,\d+(-\d+)?)*)(\/\d+)?$/;
+    for (const k of ['start', 'end']) {
+      const parts = String(cron.metadata[k]).split(/\s+/);
+      expect(parts, `${k}: five cron fields`).toHaveLength(5);
+      for (const p of parts) expect(p, `${k}: ${cron.metadata[k]}`).toMatch(field);
+    }
+    expect(() => new Intl.DateTimeFormat('en-US', { timeZone: cron.metadata.timezone })).not.toThrow();
+    expect(Number(cron.metadata.desiredReplicas)).toBeGreaterThan(draft.spec.minReplicaCount);
+    expect(Number(cron.metadata.desiredReplicas)).toBeLessThanOrEqual(draft.spec.maxReplicaCount);
+  });
+
   it('has Prometheus rules that promtool accepts, when promtool is installed', () => {
     const rules = new URL('./monitoring/rules.yaml', import.meta.url).pathname;
     expect(parse(readFileSync(rules, 'utf8')).groups[0].rules.length).toBeGreaterThan(0);

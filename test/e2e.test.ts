@@ -7,6 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shippedQueries } from '../deploy/monitoring/monitoring.js';
+import { exposed, unknownIn } from '../deploy/monitoring/queries.js';
 import { api, startStack, waitJob, type Stack } from './harness.js';
 import { blobs, decodeFrames, fraction, isBlue, isRed, probe } from './video.js';
 
@@ -118,10 +120,22 @@ describe('prompt to MP4', () => {
     const usage = await api(stack, 'GET', '/v1/usage');
     expect(usage.status).toBe(200);
     expect(usage.body.totals.jobs).toBeGreaterThan(0);
-    const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+    const metrics = await (await fetch(`${stack.url}/metrics/cluster`)).text();
     expect(metrics).toMatch(/clickvid_batch_size_count\{[^}]*\} [1-9]/);
     expect(metrics).toMatch(/clickvid_jobs_total\{[^}]*status="succeeded"[^}]*\} [1-9]/);
     expect(metrics).toContain('clickvid_queue_depth{lane="draft"}');
+  });
+
+  it('serves every series and label that the dashboard, the alert rules and KEDA query', async () => {
+    // A repeat of an earlier render is a cache hit: the cache-hit series exists too.
+    const again = await api(stack, 'POST', '/v1/generate', { prompt: 'two red circles moving right on a blue background', seed: 1234 });
+    expect((await waitJob(stack, again.body.id)).cache_hit).toBe(true);
+    const [own, cluster] = await Promise.all(['/metrics', '/metrics/cluster'].map(async (p) => (await fetch(`${stack.url}${p}`)).text()));
+    const live = exposed(own!, cluster!);
+    const problems = shippedQueries().flatMap(({ where, expr }) => unknownIn(expr, live).map((p) => `${where}: ${p}`));
+    expect(problems).toEqual([]);
+    // Exported once: the per-process exposition carries no cluster-wide series, so a sum over replicas is right.
+    expect(own).not.toMatch(/^clickvid_(jobs_total|gpu_seconds_total|queue_depth|batch_size_count)/m);
   });
 });
 

@@ -1,3 +1,4 @@
+import type { Job } from '@clickvid/contracts';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { keys } from './keys.js';
 
@@ -6,7 +7,7 @@ const HASH = keys.metrics();
 /** Histograms every process can observe into; the server renders them at /metrics. */
 export const HISTOGRAMS = {
   clickvid_batch_size: { help: 'Videos per inference batch.', buckets: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32] },
-  clickvid_queue_wait_seconds: { help: 'Time from submit to start of work.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] },
+  clickvid_queue_wait_seconds: { help: 'Time from submit to start of work.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900] },
   clickvid_inference_seconds: { help: 'Wall time of one batched session.run.', buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] },
   clickvid_encode_seconds: { help: 'Wall time to encode one video and its poster.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] },
   clickvid_job_duration_seconds: { help: 'Submit to terminal state.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900] },
@@ -22,6 +23,12 @@ export type HistogramName = keyof typeof HISTOGRAMS;
 export type CounterName = keyof typeof COUNTERS;
 type Labels = Record<string, string>;
 
+/**
+ * The labels of a job's terminal series: its tier and the model version that made it (bounded:
+ * a stable and a canary version at a time). Never the campaign — spend per campaign is /v1/usage.
+ */
+export const jobLabels = (job: Pick<Job, 'quality' | 'model'>): Labels => ({ quality: job.quality, model_version: job.model.version });
+
 const labelKey = (l: Labels) =>
   Object.keys(l)
     .sort()
@@ -31,6 +38,8 @@ const labelKey = (l: Labels) =>
 /**
  * Cluster-wide counters and histograms kept in one Redis hash, so that what workers
  * observe (batch sizes, inference time) is scraped from the API server like the rest.
+ * Every replica would render the same numbers, so they are served apart from the
+ * process's own metrics (`/metrics/cluster`) and scraped once, through the Service.
  */
 export class ClusterMetrics {
   constructor(private readonly redis: Redis) {}

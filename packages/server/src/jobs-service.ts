@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { GenerateRequest, Job, Quality } from '@clickvid/contracts';
 import {
-  contentKey, keys, enqueueJobWebhook, laneFor, liveWorkers, newId, round,
+  contentKey, keys, enqueueJobWebhook, jobLabels, laneFor, liveWorkers, newId, round,
   type AssetStore, type Config, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
   type Storage, type StoredJob, type Team, type UsageLedger,
 } from '@clickvid/core';
@@ -132,7 +132,7 @@ export class JobsService {
     }
     // A queued job leaves the queue now; a running one stops at its next step (the worker checks).
     await this.d.queues[s.lane].remove(id).catch(() => 0);
-    this.d.metrics.cluster.inc('clickvid_jobs_total', { quality: after.job.quality, status: 'canceled' });
+    this.d.metrics.cluster.inc('clickvid_jobs_total', { ...jobLabels(after.job), status: 'canceled' });
     await enqueueJobWebhook(this.d.queues.webhooks, after.job, after.team);
     return after.job;
   }

@@ -2,11 +2,15 @@ import { ClusterMetrics, type JobStore, type Redis } from '@clickvid/core';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
- * /metrics: this process's own metrics from prom-client (HTTP latency, event loop,
- * queue depth) followed by the cluster-wide job metrics kept in Redis.
+ * Two expositions, so that a sum over server replicas is right:
+ * - `/metrics`: this process's own metrics (HTTP latency, event loop, memory), one
+ *   series per replica;
+ * - `/metrics/cluster`: what every replica would report alike — queue depth and the
+ *   job metrics kept in Redis — scraped once, through the Service, not per pod.
  */
 export function createMetrics(redis: Redis, store: JobStore) {
   const registry = new Registry();
+  const clusterRegistry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'clickvid_server_' });
   const http = new Histogram({
     name: 'clickvid_http_request_duration_seconds',
@@ -19,7 +23,7 @@ export function createMetrics(redis: Redis, store: JobStore) {
     name: 'clickvid_queue_depth',
     help: 'Jobs queued per lane (what KEDA scales on).',
     labelNames: ['lane'],
-    registers: [registry],
+    registers: [clusterRegistry],
     async collect() {
       for (const lane of ['draft', 'final'] as const) this.set({ lane }, await store.queueDepth(lane));
     },
@@ -29,8 +33,13 @@ export function createMetrics(redis: Redis, store: JobStore) {
     http,
     cluster,
     contentType: registry.contentType,
-    async render(): Promise<string> {
-      return (await registry.metrics()) + (await cluster.render());
+    /** This process's own series. */
+    render(): Promise<string> {
+      return registry.metrics();
+    },
+    /** The cluster-wide series: the same from every replica. */
+    async renderCluster(): Promise<string> {
+      return (await clusterRegistry.metrics()) + (await cluster.render());
     },
   };
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Job, Lane } from '@clickvid/contracts';
-import { HISTOGRAMS, type ClusterMetrics, type HistogramName, type Redis } from '@clickvid/core';
+import { HISTOGRAMS, jobLabels, type ClusterMetrics, type HistogramName, type Redis } from '@clickvid/core';
 import type { ChainableCommander } from 'ioredis';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -90,10 +90,11 @@ export class WorkerMetrics {
   /** A job this worker brought to a terminal state: counts, duration and metered compute. */
   finished(job: Job): void {
     this.#cluster((c, tx) => {
-      c.inc('clickvid_jobs_total', { quality: job.quality, status: job.status }, 1, tx);
-      if (job.finished_at) c.observe('clickvid_job_duration_seconds', { quality: job.quality }, (Date.parse(job.finished_at) - Date.parse(job.created_at)) / 1000, tx);
-      if (job.usage?.gpu_seconds) c.inc('clickvid_gpu_seconds_total', { quality: job.quality }, job.usage.gpu_seconds, tx);
-      if (job.cache_hit) c.inc('clickvid_cache_hits_total', { quality: job.quality }, 1, tx);
+      const labels = jobLabels(job);
+      c.inc('clickvid_jobs_total', { ...labels, status: job.status }, 1, tx);
+      if (job.finished_at) c.observe('clickvid_job_duration_seconds', labels, (Date.parse(job.finished_at) - Date.parse(job.created_at)) / 1000, tx);
+      if (job.usage?.gpu_seconds) c.inc('clickvid_gpu_seconds_total', labels, job.usage.gpu_seconds, tx);
+      if (job.cache_hit) c.inc('clickvid_cache_hits_total', labels, 1, tx);
     });
   }
 

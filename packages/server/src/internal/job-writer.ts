@@ -1,6 +1,6 @@
 import type { Job, Lane, Quality } from '@clickvid/contracts';
 import {
-  assetsFromCache, CACHE_HIT_USAGE, enqueueJobWebhook, RENDER_JOB_OPTIONS,
+  assetsFromCache, CACHE_HIT_USAGE, enqueueJobWebhook, jobLabels, RENDER_JOB_OPTIONS,
   type AssetStore, type CachedOutput, type JobStore, type OutputCache, type Queues, type Storage, type UsageLedger,
 } from '@clickvid/core';
 import { ApiError } from '../errors.js';
@@ -114,8 +114,8 @@ export class JobWriter {
     };
     await this.d.store.create({ job: done, team, lane });
     await this.d.ledger.record(team, job.quality, job.metadata.campaign ?? null, 0, 0);
-    this.d.metrics.cluster.inc('clickvid_cache_hits_total', { quality: job.quality });
-    this.d.metrics.cluster.inc('clickvid_jobs_total', { quality: job.quality, status: 'succeeded' });
+    this.d.metrics.cluster.inc('clickvid_cache_hits_total', jobLabels(job));
+    this.d.metrics.cluster.inc('clickvid_jobs_total', { ...jobLabels(job), status: 'succeeded' });
     await enqueueJobWebhook(this.d.queues.webhooks, done, team);
     return done;
   }

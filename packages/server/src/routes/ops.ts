@@ -21,6 +21,8 @@ export const opsRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(d.metrics.contentType).send(await d.metrics.render()));
+  // Scrape this once per cluster (through the Service): every replica would answer the same.
+  app.get('/metrics/cluster', { schema: { hide: true } }, async (_req, reply) => reply.type(d.metrics.contentType).send(await d.metrics.renderCluster()));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 };
