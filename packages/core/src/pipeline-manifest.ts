@@ -73,8 +73,8 @@ const Variant = FileRef.extend({ precision: z.enum(['fp32', 'fp16', 'int8']) });
 /** How the decoder may be split so that no one call runs long: latent frames decode independently. */
 const Chunking = z.object({
   axis: z.literal('frames'),
-  /** Latent frames per call; a chunk never crosses a row's boundary. */
-  max_latent_frames: z.number().int().positive(),
+  /** Latent frames one call may take (memory); absent: any number. */
+  max_latent_frames: z.number().int().positive().optional(),
 });
 
 /**
@@ -97,7 +97,14 @@ export const PipelineComponents = z.object({
     timestep_value: z.enum(['timestep', 'sigma']).default('timestep'),
     variants: z.record(z.string(), Variant).refine((v) => Object.keys(v).length > 0, 'at least one variant'),
   }),
-  decoder: FileRef.extend({ ...Io, chunk: Chunking.optional(), video: VideoFormat }),
+  decoder: FileRef.extend({
+    ...Io,
+    chunk: Chunking.optional(),
+    video: VideoFormat,
+    /** diffusers' `latents / vae.config.scaling_factor + shift_factor` before decoding. */
+    scaling_factor: z.number().positive().default(1),
+    shift_factor: z.number().default(0),
+  }),
 });
 
 /** scheduler/scheduler_config.json as diffusers writes it; features we do not implement are refused, not ignored. */

@@ -83,7 +83,7 @@ describe('pipeline manifests', () => {
     // 9 frames at 4× temporal compression: 1 + 2 latent frames; 64×32 px at 8×: 8×4 cells.
     expect(p.tiers.draft.latentShape).toEqual([4, 3, 4, 8]);
     expect(p.tiers.final).toMatchObject({ steps: 12, guidanceScale: 3, variants: { denoiser: 'fp32' } });
-    expect(p.decoder.maxChunkFrames).toBe(2);
+    expect(p.decoder).toMatchObject({ chunkable: true, maxChunkFrames: 2 });
     expect(p.guidance).toEqual({ mode: 'cfg', unconditionalPrompt: '' });
     expect([1, 2, 5, 6, 9, 10].map((f) => snapFrames(p.latent!, f))).toEqual([1, 5, 5, 9, 9, 13]);
   });
@@ -107,6 +107,16 @@ describe('pipeline manifests', () => {
     expect(withConfig({ invert_sigmas: true })).toThrow(/invert_sigmas/);
     expect(withConfig({ _class_name: 'UniPCMultistepScheduler' })).toThrow(/_class_name/);
     expect(withConfig({ shift: 5 }, false)).toThrow(/scheduler_config.json: sha256 \w+ does not match the manifest/);
+  });
+
+  it('loads the random-weight fixture, whose files all match their hashes', async () => {
+    const p = loadPipeline(MODELS, 'pipeline-fixture');
+    expect(p.form).toBe('pipeline');
+    expect(p.tiers.draft.latentShape).toEqual([16, 2, 4, 4]);
+    expect(p.tiers.final.latentShape).toEqual([16, 4, 8, 8]);
+    const files = [p.textEncoder!, p.denoiser!, p.decoder].flatMap((c) => [...c.variants.values()]);
+    expect(files.map((f) => f.file)).toEqual(['text_encoder/model.onnx', 'transformer/model.onnx', 'vae_decoder/model.onnx']);
+    await Promise.all(files.map(verifyPipelineFile));
   });
 
   it('checks every component file against its sha256 before use', async () => {

@@ -50,9 +50,14 @@ export interface Denoiser extends Component {
 }
 
 export interface Decoder extends Component {
-  /** Latent frames one call may take (video frames for the single graph); null: the whole clip at once. */
+  /** Whether latent frames (video frames for the single graph) decode independently, so a clip may be decoded in pieces. */
+  chunkable: boolean;
+  /** Latent frames one call may take; null: no limit. */
   maxChunkFrames: number | null;
   video: { layout: 'bfhwc' | 'bcfhw'; range: readonly [number, number] };
+  /** Latents are unscaled as latents / scalingFactor + shiftFactor before the decoder sees them. */
+  scalingFactor: number;
+  shiftFactor: number;
 }
 
 export interface LatentSpec {
@@ -165,7 +170,16 @@ function fromPipeline(m: PipelineManifest, dir: string): Pipeline {
       outputs: dn.outputs,
       timestepValue: dn.timestep_value,
     },
-    decoder: { variants: single(dc), inputs: dc.inputs, outputs: dc.outputs, maxChunkFrames: dc.chunk?.max_latent_frames ?? null, video: dc.video },
+    decoder: {
+      variants: single(dc),
+      inputs: dc.inputs,
+      outputs: dc.outputs,
+      chunkable: dc.chunk !== undefined,
+      maxChunkFrames: dc.chunk?.max_latent_frames ?? null,
+      video: dc.video,
+      scalingFactor: dc.scaling_factor,
+      shiftFactor: dc.shift_factor,
+    },
     latent,
     graphNoise: null,
     scheduler: scheduler.data,
@@ -216,7 +230,16 @@ function fromGraph(m: ModelManifest, dir: string): Pipeline {
     textEncoder: null,
     denoiser: null,
     // Frames are independent in this renderer: any run of frame times decodes alone.
-    decoder: { variants, inputs: m.inputs.map(withRole), outputs: m.outputs.map(withRole), maxChunkFrames: null, video: { layout: 'bfhwc', range: [0, 255] } },
+    decoder: {
+      variants,
+      inputs: m.inputs.map(withRole),
+      outputs: m.outputs.map(withRole),
+      chunkable: true,
+      maxChunkFrames: null,
+      video: { layout: 'bfhwc', range: [0, 255] },
+      scalingFactor: 1,
+      shiftFactor: 0,
+    },
     latent: null,
     graphNoise: { dim: m.noise.dim, distribution: m.noise.distribution },
     scheduler: null,
