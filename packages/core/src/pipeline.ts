@@ -196,11 +196,18 @@ const GRAPH_ROLES = new Map<string, TensorRole>([
   ['video', 'video'],
 ]);
 
+const GRAPH_DIMS = new Map([
+  ['frames', 'video_frames'],
+  ['height', 'video_height'],
+  ['width', 'video_width'],
+]);
+
 function fromGraph(m: ModelManifest, dir: string): Pipeline {
   const withRole = (t: ModelManifest['inputs'][number]): PipelineTensor => {
     const role = GRAPH_ROLES.get(t.name);
     if (!role) throw new ModelError('model_unavailable', `single-graph manifest in ${dir}: tensor ${t.name} has no known role`);
-    const shape = t.shape.map((d) => (typeof d === 'number' ? d : d === 'frames' ? 'video_frames' : d === 'height' ? 'video_height' : d === 'width' ? 'video_width' : d));
+    // The graph has no latents: its frames, height and width are the video's.
+    const shape = t.shape.map((d) => (typeof d === 'number' ? d : (GRAPH_DIMS.get(d) ?? d)));
     return { name: t.name, role, dtype: t.dtype as PipelineTensor['dtype'], shape: shape as PipelineTensor['shape'] };
   };
   const variants = new Map(Object.entries(m.variants).map(([k, v]) => [k, { file: v.file, path: path.join(dir, v.file), sha256: v.sha256, bytes: v.bytes }]));

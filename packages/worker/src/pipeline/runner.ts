@@ -76,7 +76,8 @@ export class PipelineRunner {
       }
       return out;
     };
-    const textEncoder = (await load(pipeline.textEncoder, ['default'])).get('default') ?? null;
+    const textEncoderVariant = tiers[0]?.variants.textEncoder ?? null;
+    const textEncoder = textEncoderVariant === null ? null : ((await load(pipeline.textEncoder, [textEncoderVariant])).get(textEncoderVariant) ?? null);
     const denoisers = await load(pipeline.denoiser, tiers.map((t) => t.variants.denoiser));
     const decoders = await load(pipeline.decoder, tiers.map((t) => t.variants.decoder));
     const runner = new PipelineRunner(pipeline, { textEncoder, denoisers, decoders });
