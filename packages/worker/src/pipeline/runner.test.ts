@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPipeline, ModelRegistry, REPO_ROOT } from '@clickvid/core';
 import * as ort from 'onnxruntime-node';
@@ -86,6 +88,30 @@ describe('PipelineRunner on the random-weight fixture', () => {
       expect([c, d].every((x) => x!.length === a!.length)).toBe(true);
     } finally {
       undo();
+    }
+  });
+
+  it('shares a timestep of shape [1] across the call only among rows at the same step', async () => {
+    // The fixture's manifest with the timestep declared shared: the same files, another contract.
+    const dir = mkdtempSync(join(tmpdir(), 'cv-shared-t-'));
+    cpSync(join(MODELS, 'pipeline-fixture'), join(dir, 'fixture'), { recursive: true });
+    const manifestPath = join(dir, 'fixture', 'manifest.json');
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    m.components.denoiser.inputs.find((t: { role: string }) => t.role === 'timestep').shape = [1];
+    writeFileSync(manifestPath, JSON.stringify(m));
+    const shared = await PipelineRunner.load(loadPipeline(dir, 'fixture'), { qualities: ['draft'] });
+    try {
+      const clip = shared.clip('draft');
+      const variant = shared.pipeline.tiers.draft.variants.denoiser!;
+      const rows = await Promise.all([1, 2].map((seed) => job('a red circle', seed, clip, 4, 1)));
+      const together = await shared.step(variant, clip, rows.map((r) => ({ ...r, state: { ...r.state } })));
+      const perRow = await runner.step(variant, clip, rows.map((r) => ({ ...r, state: { ...r.state } })));
+      expect(together.map((x) => hash(new Uint8Array(x.buffer)))).toEqual(perRow.map((x) => hash(new Uint8Array(x.buffer))));
+      rows[0]!.state.index = 1;
+      await expect(shared.step(variant, clip, rows)).rejects.toThrow(/timestep is shared by the call/);
+    } finally {
+      await shared.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,5 +1,5 @@
 import type { Quality } from '@clickvid/contracts';
-import { ModelError, seededNoise, tensorFor, WordTokenizer, type Component, type Pipeline, type PipelineTensor } from '@clickvid/core';
+import { latentShape, ModelError, seededNoise, tensorFor, WordTokenizer, type Component, type Pipeline, type PipelineTensor } from '@clickvid/core';
 import * as ort from 'onnxruntime-node';
 import { WorkerError } from '../errors.js';
 import { calculateShift, FlowMatchEulerScheduler, type FlowMatchState } from './flow-match-euler.js';
@@ -67,19 +67,21 @@ export class PipelineRunner {
   static async load(pipeline: Pipeline, options: PipelineRunnerOptions = {}): Promise<PipelineRunner> {
     const threads = options.intraOpNumThreads ?? 2;
     const tiers = (options.qualities ?? (['draft', 'standard', 'final'] as const)).map((q) => pipeline.tiers[q]);
-    const load = async (c: Component | null, names: (string | null)[]) => {
+    /** One session per variant the tiers name (a component the form lacks is named null). */
+    const open = async (c: Component | null, names: readonly (string | null)[]) => {
       const out = new Map<string, ort.InferenceSession>();
       for (const name of new Set(names)) {
-        const file = name === null ? undefined : c?.variants.get(name);
-        if (file === undefined) continue;
-        out.set(name!, await createSession(file, threads));
+        if (name === null) continue;
+        const file = c?.variants.get(name);
+        if (file === undefined) throw new WorkerError('model_unavailable', `${pipeline.id}: no variant ${name}`, { retryable: false });
+        out.set(name, await createSession(file, threads));
       }
       return out;
     };
-    const textEncoderVariant = tiers[0]?.variants.textEncoder ?? null;
-    const textEncoder = textEncoderVariant === null ? null : ((await load(pipeline.textEncoder, [textEncoderVariant])).get(textEncoderVariant) ?? null);
-    const denoisers = await load(pipeline.denoiser, tiers.map((t) => t.variants.denoiser));
-    const decoders = await load(pipeline.decoder, tiers.map((t) => t.variants.decoder));
+    const textEncoders = await open(pipeline.textEncoder, tiers.map((t) => t.variants.textEncoder));
+    const textEncoder = textEncoders.values().next().value ?? null;
+    const denoisers = await open(pipeline.denoiser, tiers.map((t) => t.variants.denoiser));
+    const decoders = await open(pipeline.decoder, tiers.map((t) => t.variants.decoder));
     const runner = new PipelineRunner(pipeline, { textEncoder, denoisers, decoders });
     if (pipeline.guidance?.mode === 'cfg') runner.#uncond = (await runner.encode([pipeline.guidance.unconditionalPrompt]))[0]!;
     return runner;
@@ -94,8 +96,7 @@ export class PipelineRunner {
     if ((frames - plus) % multipleOf !== 0 || frames < Math.max(1, plus) || frames > tier.maxFrames) {
       throw new ModelError('unsupported_parameter', `${frames} frames: this model renders ${multipleOf}k+${plus} frames, at most ${tier.maxFrames}`, 'frames');
     }
-    const s = latent.spatialCompression;
-    const shape = [latent.channels, Math.ceil(frames / latent.temporalCompression), tier.height / s, tier.width / s] as const;
+    const shape = latentShape(latent, frames, tier.width, tier.height);
     return { frames, width: tier.width, height: tier.height, latent: shape, decodeFrames: shape[1] };
   }
 
