@@ -54,6 +54,10 @@ export class ModelRegistry {
     } catch (err) {
       throw new ModelError('model_unavailable', `cannot read ${path.join(dir, 'manifest.json')}: ${(err as Error).message}`);
     }
+    if ((raw as { format?: unknown } | null)?.format === 'pipeline') {
+      // Said plainly, rather than as a list of the single-graph fields the pipeline form lacks.
+      throw new ModelError('model_unavailable', `${dir} holds a pipeline-form manifest; this registry serves single-graph models only (read it with loadPipeline)`);
+    }
     const parsed = ModelManifest.safeParse(raw);
     if (!parsed.success) throw new ModelError('model_unavailable', `bad manifest in ${dir}: ${parsed.error.message}`);
     return new ModelRegistry(parsed.data, dir);

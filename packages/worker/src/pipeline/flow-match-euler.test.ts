@@ -71,6 +71,14 @@ describe('FlowMatchEulerScheduler', () => {
     expect(() => new FlowMatchEulerScheduler(config({ use_dynamic_shifting: true })).start(4)).toThrow(/pass mu/);
   });
 
+  it('can begin part way, on the same schedule', () => {
+    const s = new FlowMatchEulerScheduler(config({ shift: 3 }));
+    const st = s.start(8, { begin: 5 });
+    expect(st.index).toBe(5);
+    expectClose(st.sigmas, REFERENCE.shift3x8.sigmas);
+    expect(() => s.start(8, { begin: 8 })).toThrow(/begin must be a step in \[0, 8\)/);
+  });
+
   it('computes the resolution shift and the forward process', () => {
     const cfg = config({ use_dynamic_shifting: true });
     expect(calculateShift(cfg, 256)).toBeCloseTo(0.5, 12);
