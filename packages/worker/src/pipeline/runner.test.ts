@@ -67,11 +67,13 @@ describe('PipelineRunner on the random-weight fixture', () => {
     const clip = runner.clip('draft');
     const variant = runner.pipeline.tiers.draft.variants.denoiser!;
     const batchSizes: number[] = [];
-    // Count the rows of each denoiser call.
+    // Count the rows of each denoiser call, and keep the timesteps it was fed.
+    const timesteps: number[][] = [];
     const count = (s: ort.InferenceSession) => {
       const real = s.run.bind(s);
       s.run = (async (feeds: Record<string, ort.Tensor>, ...rest: []) => {
         batchSizes.push(Object.values(feeds)[0]!.dims[0]!);
+        timesteps.push(Array.from(feeds['timestep']!.data as Float32Array));
         return real(feeds, ...rest);
       }) as typeof s.run;
       return () => (s.run = real as typeof s.run);
@@ -84,6 +86,8 @@ describe('PipelineRunner on the random-weight fixture', () => {
       const [b] = await runner.step(variant, clip, [guided]);
       const [c, d] = await runner.step(variant, clip, [plain, guided]);
       expect(batchSizes).toEqual([1, 2, 3]);
+      // Per row, σ·1000 at the row's own step (shift 3 over 4 steps: 1000, then 858.2…).
+      expect(timesteps.map((t) => t.map(Math.round))).toEqual([[1000], [1000, 1000], [858, 858, 858]]);
       expect(hash(new Uint8Array(a!.buffer))).not.toBe(hash(new Uint8Array(b!.buffer)));
       expect([c, d].every((x) => x!.length === a!.length)).toBe(true);
     } finally {
@@ -111,6 +115,25 @@ describe('PipelineRunner on the random-weight fixture', () => {
       await expect(shared.step(variant, clip, rows)).rejects.toThrow(/timestep is shared by the call/);
     } finally {
       await shared.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('decodes no more latent frames per call than the manifest allows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cv-chunk-'));
+    cpSync(join(MODELS, 'pipeline-fixture'), join(dir, 'fixture'), { recursive: true });
+    const manifestPath = join(dir, 'fixture', 'manifest.json');
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    m.components.decoder.chunk.max_latent_frames = 1;
+    writeFileSync(manifestPath, JSON.stringify(m));
+    const capped = await PipelineRunner.load(loadPipeline(dir, 'fixture'), { qualities: ['draft'] });
+    try {
+      const clip = capped.clip('draft');
+      const job = { prompt: 'a blue square', seed: 3, quality: 'draft' } as const;
+      await expect(capped.decode('default', clip, [{ latents: capped.initialLatents(1, clip) }])).rejects.toThrow(/at most 1 per call/);
+      expect(hash((await runPipeline(capped, job)).video)).toBe(hash((await runPipeline(runner, job)).video));
+    } finally {
+      await capped.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -201,8 +201,12 @@ export class PipelineRunner {
     const dc = this.pipeline.decoder;
     const session = this.sessions.decoders.get(variant);
     if (session === undefined) throw new WorkerError('model_unavailable', `decoder variant ${variant} is not loaded`, { retryable: false });
-    if (!(start >= 0 && start < end && end <= clip.decodeFrames) || ((start > 0 || end < clip.decodeFrames) && !dc.chunkable)) {
-      throw new WorkerError('internal_error', `cannot decode frames [${start}, ${end}) of ${clip.decodeFrames}`, { retryable: false });
+    const whole = start === 0 && end === clip.decodeFrames;
+    const fits = dc.maxChunkFrames === null || end - start <= dc.maxChunkFrames;
+    if (!(start >= 0 && start < end && end <= clip.decodeFrames) || (!whole && !dc.chunkable) || !fits) {
+      throw new WorkerError('internal_error', `cannot decode frames [${start}, ${end}) of ${clip.decodeFrames} (at most ${dc.maxChunkFrames ?? 'all'} per call)`, {
+        retryable: false,
+      });
     }
     const n = rows.length;
     const feeds: Record<string, ort.Tensor> = {};
