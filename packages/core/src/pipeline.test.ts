@@ -115,7 +115,8 @@ describe('pipeline manifests', () => {
     expect(p.tiers.draft.latentShape).toEqual([16, 2, 4, 4]);
     expect(p.tiers.final.latentShape).toEqual([16, 4, 8, 8]);
     const files = [p.textEncoder!, p.denoiser!, p.decoder].flatMap((c) => [...c.variants.values()]);
-    expect(files.map((f) => f.file)).toEqual(['text_encoder/model.onnx', 'transformer/model.onnx', 'vae_decoder/model.onnx']);
+    expect(files.map((f) => f.file)).toEqual(['text_encoder/model.onnx', 'transformer/model.onnx', 'transformer/model_quantized.onnx', 'vae_decoder/model.onnx']);
+    expect(p.tiers.draft.variants.denoiser).toBe('int8');
     await Promise.all(files.map(verifyPipelineFile));
   });
 

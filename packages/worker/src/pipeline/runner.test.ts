@@ -39,8 +39,9 @@ describe('PipelineRunner on the random-weight fixture', () => {
     }
   });
 
-  it('gives a job the same video alone, batched, and batched with rows at other timesteps', async () => {
-    const quality = 'standard'; // guided (scale 3): each job brings an unconditional row to every call
+  // Draft: the INT8 denoiser (static scales), unguided. Standard: FP32, guided (scale 3), so each
+  // job brings an unconditional row to every call.
+  it.each(['draft', 'standard'] as const)('gives a %s job the same video alone, batched, and batched with rows at other timesteps', async (quality) => {
     const tier = runner.pipeline.tiers[quality];
     const clip = runner.clip(quality);
     const variant = tier.variants.denoiser!;

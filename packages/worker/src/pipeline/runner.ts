@@ -57,14 +57,12 @@ export class PipelineRunner {
     },
   ) {
     this.scheduler = pipeline.scheduler && new FlowMatchEulerScheduler(pipeline.scheduler);
-    if (pipeline.tokenizer.type !== 'words') {
-      throw new ModelError('model_unavailable', `${pipeline.id}: tokenizer.json tokenizers are not supported by this worker yet`);
-    }
-    this.#tokenizer = new WordTokenizer(pipeline.tokenizer);
+    this.#tokenizer = new WordTokenizer(wordTokenizer(pipeline));
   }
 
   /** Verifies and loads every component the tiers name, and encodes the unconditional prompt once. */
   static async load(pipeline: Pipeline, options: PipelineRunnerOptions = {}): Promise<PipelineRunner> {
+    wordTokenizer(pipeline); // refused before any session is made
     const threads = options.intraOpNumThreads ?? 2;
     const tiers = (options.qualities ?? (['draft', 'standard', 'final'] as const)).map((q) => pipeline.tiers[q]);
     /** One session per variant the tiers name (a component the form lacks is named null). */
@@ -259,6 +257,13 @@ export class PipelineRunner {
     const all = [this.sessions.textEncoder, ...this.sessions.denoisers.values(), ...this.sessions.decoders.values()];
     for (const s of all) await s?.release();
   }
+}
+
+function wordTokenizer(pipeline: Pipeline) {
+  if (pipeline.tokenizer.type !== 'words') {
+    throw new ModelError('model_unavailable', `${pipeline.id}: tokenizer.json tokenizers are not supported by this worker yet`);
+  }
+  return pipeline.tokenizer;
 }
 
 /** A per-row scalar input ([batch]), or one shared by the call ([1]): then every row must agree. */
