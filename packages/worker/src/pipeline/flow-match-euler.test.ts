@@ -53,7 +53,7 @@ describe('FlowMatchEulerScheduler', () => {
     const a = s.start(8);
     const b = s.start(8);
     const v = new Float32Array([0.1, 0.2, -0.3]);
-    let x = new Float32Array([0.5, -1.25, 2.0]);
+    let x: Float32Array = new Float32Array([0.5, -1.25, 2.0]);
     x = s.step(a, v, x);
     // Another job's step in between leaves this job's schedule alone.
     s.step(b, v, new Float32Array(3));

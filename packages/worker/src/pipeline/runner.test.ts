@@ -50,7 +50,7 @@ describe('PipelineRunner on the random-weight fixture', () => {
 
     const rows = await Promise.all(prompts.map((p, i) => job(p, 100 + i, clip, tier.steps, tier.guidanceScale)));
     // Job 0 runs 3 steps alone; then all three share every call, job 0 three steps ahead of the others.
-    for (let s = 0; s < 3; s++) [rows[0]!.latents] = await runner.step(variant, clip, [rows[0]!]);
+    for (let s = 0; s < 3; s++) rows[0]!.latents = (await runner.step(variant, clip, [rows[0]!]))[0]!;
     expect(rows.map((r) => r.state.index)).toEqual([3, 0, 0]);
     while (rows.some((r) => r.state.index < tier.steps)) {
       const live = rows.filter((r) => r.state.index < tier.steps);
@@ -58,7 +58,7 @@ describe('PipelineRunner on the random-weight fixture', () => {
       live.forEach((r, i) => (r.latents = next[i]!));
     }
     // Decoded together, in single-latent-frame chunks.
-    const chunks = [];
+    const chunks: Uint8Array[][] = [];
     for (let f = 0; f < clip.decodeFrames; f++) chunks.push(await runner.decode(tier.variants.decoder, clip, rows.map((r) => ({ latents: r.latents })), f, f + 1));
     const batched = rows.map((_, i) => hash(Buffer.concat(chunks.map((c) => c[i]!))));
     expect(batched).toEqual(alone);
