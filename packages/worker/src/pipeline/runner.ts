@@ -1,5 +1,5 @@
 import type { Quality } from '@clickvid/contracts';
-import { latentShape, ModelError, seededNoise, tensorFor, WordTokenizer, type Component, type Pipeline, type PipelineTensor } from '@clickvid/core';
+import { latentShape, ModelError, seededNoise, tensorFor, Tokenizer, type Component, type Pipeline, type PipelineTensor } from '@clickvid/core';
 import * as ort from 'onnxruntime-node';
 import { WorkerError } from '../errors.js';
 import { calculateShift, FlowMatchEulerScheduler, type FlowMatchState } from './flow-match-euler.js';
@@ -45,7 +45,7 @@ export interface PipelineRunnerOptions {
  */
 export class PipelineRunner {
   readonly scheduler: FlowMatchEulerScheduler | null;
-  readonly #tokenizer: WordTokenizer;
+  readonly #tokenizer: Tokenizer;
   #uncond: Float32Array | null = null;
 
   private constructor(
@@ -57,7 +57,7 @@ export class PipelineRunner {
     },
   ) {
     this.scheduler = pipeline.scheduler && new FlowMatchEulerScheduler(pipeline.scheduler);
-    this.#tokenizer = new WordTokenizer(wordTokenizer(pipeline));
+    this.#tokenizer = new Tokenizer(wordTokenizer(pipeline));
   }
 
   /** Verifies and loads every component the tiers name, and encodes the unconditional prompt once. */
@@ -99,7 +99,7 @@ export class PipelineRunner {
   }
 
   tokenize(prompt: string): BigInt64Array {
-    return this.#tokenizer.encode(prompt).tokens;
+    return BigInt64Array.from(this.#tokenizer.encode(prompt).ids, BigInt);
   }
 
   /** Text embeddings, one per prompt, in one text-encoder call. */
@@ -167,7 +167,7 @@ export class PipelineRunner {
       batch.push({ latents: r.latents, embedding: r.embedding, t, scale: r.guidanceScale });
     }
     const n = batch.length;
-    const dims = { batch: n, tokens: this.#tokenizer.spec.max_tokens };
+    const dims = { batch: n, tokens: this.#tokenizer.text.max_tokens };
     const latentsSpec = tensorFor(dn, 'inputs', 'latents');
     const textSpec = tensorFor(dn, 'inputs', 'text_embeddings');
     const feeds: Record<string, ort.Tensor> = {
