@@ -3,6 +3,8 @@ import { createReadStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AspectRatio, EffectiveParams, ModelRef, Quality } from '@clickvid/contracts';
 import { ModelManifest, type ManifestTier, type ManifestVariant } from './manifest.js';
+import { Tokenizer } from './tokenizer.js';
+import { seededNoise } from './noise.js';
 
 export class ModelError extends Error {
   constructor(
@@ -34,32 +36,21 @@ export interface ResolvedVariant extends ManifestVariant {
   path: string;
 }
 
-/** Standard 32-bit mulberry32, the generator the manifest names for seed noise. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from './noise.js';
 
 /**
  * One model's manifest, loaded and checked: tokenizer, seed noise, tiers and variant
  * files. The server uses it to validate prompts and fill in defaults; the worker to run.
  */
 export class ModelRegistry {
-  readonly vocabulary: ReadonlyMap<string, number>;
-  private readonly functionWords: ReadonlySet<string>;
+  readonly tokenizer: Tokenizer;
   private readonly verified = new Map<string, Promise<void>>();
 
   private constructor(
     readonly manifest: ModelManifest,
     readonly dir: string,
   ) {
-    this.vocabulary = new Map(manifest.text.vocabulary.map((w, i) => [w, i]));
-    this.functionWords = new Set(manifest.text.function_words);
+    this.tokenizer = new Tokenizer(manifest.text);
     for (const [q, tier] of Object.entries(manifest.tiers)) {
       if (!manifest.variants[tier.variant]) throw new ModelError('model_unavailable', `tier ${q} names unknown variant ${tier.variant}`);
     }
@@ -73,6 +64,10 @@ export class ModelRegistry {
       raw = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
     } catch (err) {
       throw new ModelError('model_unavailable', `cannot read ${path.join(dir, 'manifest.json')}: ${(err as Error).message}`);
+    }
+    if ((raw as { format?: unknown } | null)?.format === 'pipeline') {
+      // Said plainly, rather than as a list of the single-graph fields the pipeline form lacks.
+      throw new ModelError('model_unavailable', `${dir} holds a pipeline-form manifest; this registry serves single-graph models only (read it with loadPipeline)`);
     }
     const parsed = ModelManifest.safeParse(raw);
     if (!parsed.success) throw new ModelError('model_unavailable', `bad manifest in ${dir}: ${parsed.error.message}`);
@@ -128,33 +123,19 @@ export class ModelRegistry {
 
   /** Words as the tokenizer sees them: lower case, split on anything not a-z0-9, aliased. */
   words(prompt: string): string[] {
-    return prompt
-      .toLowerCase()
-      .split(/[^a-z0-9]+/)
-      .filter(Boolean)
-      .map((w) => this.manifest.text.aliases[w] ?? w);
+    return this.tokenizer.words(prompt);
   }
 
   /** Tokenizes a prompt. Throws prompt_not_understood when no content word is known. */
   encodePrompt(prompt: string): EncodedPrompt {
-    const words = this.words(prompt);
-    const { max_tokens } = this.manifest.text;
-    const tokens = new BigInt64Array(max_tokens);
-    const known: string[] = [];
-    const unknown: string[] = [];
-    words.forEach((w, i) => {
-      const id = this.vocabulary.get(w);
-      if (id === undefined) unknown.push(w);
-      else if (!this.functionWords.has(w)) known.push(w);
-      if (i < max_tokens) tokens[i] = BigInt(id ?? 1);
-    });
-    if (known.length === 0) {
+    const t = this.tokenizer.encode(prompt);
+    if (t.known.length === 0) {
       throw new ModelError('prompt_not_understood', `The model knows none of the words in "${prompt.slice(0, 80)}".`, 'prompt', {
         hint: 'Describe shapes, colours and motion, e.g. "two red circles moving right on a blue background".',
         vocabulary: this.contentWords(),
       });
     }
-    return { tokens, known, unknown, words, normalized: words.join(' ') };
+    return { tokens: BigInt64Array.from(t.ids, BigInt), known: t.known, unknown: t.unknown, words: t.words, normalized: t.normalized };
   }
 
   /**
@@ -182,26 +163,13 @@ export class ModelRegistry {
 
   /** Words that carry meaning for the model, for hints and /v1/models. */
   contentWords(): string[] {
-    return this.manifest.text.vocabulary.filter((w) => !w.startsWith('<') && !this.functionWords.has(w));
+    return this.tokenizer.contentWords();
   }
 
   /** The seed's noise vector, exactly as the model was trained to read it. */
   noise(seed: number): Float32Array {
     const { dim, distribution } = this.manifest.noise;
-    const rand = mulberry32(seed);
-    const out = new Float32Array(dim);
-    if (distribution === 'uniform') {
-      for (let i = 0; i < dim; i++) out[i] = rand();
-      return out;
-    }
-    for (let i = 0; i < dim; i += 2) {
-      const u1 = rand();
-      const u2 = rand();
-      const r = Math.sqrt(-2 * Math.log(1 - u1));
-      out[i] = r * Math.cos(2 * Math.PI * u2);
-      if (i + 1 < dim) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
-    }
-    return out;
+    return seededNoise(seed, dim, distribution);
   }
 
   /** Normalized clip time per frame: a motion spans the clip at any fps. */
