@@ -2,6 +2,7 @@ import {
   AssetStore, createQueues, createRedis, createStorage, JobStore, ModelRegistry, OutputCache, TeamStore, UsageLedger,
   type Config, type Queues, type Redis, type Storage,
 } from '@clickvid/core';
+import { Authenticator } from './auth.js';
 import { JobEvents } from './events.js';
 import { Idempotency } from './idempotency.js';
 import { JobsService } from './jobs-service.js';
@@ -15,6 +16,7 @@ export interface Deps {
   store: JobStore;
   assets: AssetStore;
   teams: TeamStore;
+  auth: Authenticator;
   ledger: UsageLedger;
   registry: ModelRegistry;
   storage: Storage;
@@ -37,7 +39,7 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   const sub = createRedis(config.redisUrl);
   const store = new JobStore(redis, config.jobTtlS);
   const assets = new AssetStore(redis, config.jobTtlS);
-  const teams = new TeamStore(redis);
+  const teams = new TeamStore(redis, config.teamDefaults);
   const ledger = new UsageLedger(redis);
   const storage = createStorage(config);
   const queues = createQueues(queueConn);
@@ -45,12 +47,15 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   const metrics = createMetrics(redis, store);
   const events = new JobEvents(sub);
   await events.start();
+  const auth = new Authenticator(teams, sub);
+  await auth.start();
   const jobs = new JobsService({ config, redis, store, assets, registry, queues, cache, ledger, storage, metrics });
   return {
-    config, redis, sub, store, assets, teams, ledger, registry, storage, queues, cache, metrics, events, jobs,
+    config, redis, sub, store, assets, teams, auth, ledger, registry, storage, queues, cache, metrics, events, jobs,
     idempotency: new Idempotency(redis),
     async close() {
       await Promise.allSettled([queues.draft.close(), queues.final.close(), queues.webhooks.close()]);
+      await auth.close();
       await storage.close?.();
       sub.disconnect();
       await Promise.all([redis, queueConn].map((c) => c.quit().catch(() => c.disconnect())));
