@@ -42,7 +42,7 @@ export const adminRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
   }, async (req) => present(await d.teams.updateTeam(req.params.id, req.body)));
 
   app.post('/v1/admin/teams/:id/keys', {
-    schema: { summary: 'Issue an API key for a team. The key is in this answer only.', tags, params: TeamParams, body: ApiKeyCreateRequest.optional(), response: { 201: ApiKeyWithSecret, ...errors } },
+    schema: { summary: 'Issue an API key for a team. The key is in this answer only.', tags, params: TeamParams, body: ApiKeyCreateRequest.nullish(), response: { 201: ApiKeyWithSecret, ...errors } },
   }, async (req, reply) => {
     const body = ApiKeyCreateRequest.parse(req.body ?? {});
     const { key, record } = await d.teams.createKey(req.params.id, body.name);
@@ -68,7 +68,7 @@ export const adminRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
   app.post('/v1/admin/keys/:id/rotate', {
     schema: {
       summary: 'Issue a new key for the same team and revoke this one, at once or after overlap_s seconds.',
-      tags, params: KeyParams, body: ApiKeyRotateRequest.optional(), response: { 201: ApiKeyRotation, ...errors },
+      tags, params: KeyParams, body: ApiKeyRotateRequest.nullish(), response: { 201: ApiKeyRotation, ...errors },
     },
   }, async (req, reply) => {
     const body = ApiKeyRotateRequest.parse(req.body ?? {});
