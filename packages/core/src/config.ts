@@ -21,6 +21,7 @@ const EnvSchema = z.object({
   CLICKVID_HOST: z.string().default('127.0.0.1'),
   CLICKVID_PORT: int(0, 65535).default(8080),
   CLICKVID_PUBLIC_URL: z.url().optional(),
+  CLICKVID_TRUST_PROXY: z.string().default('loopback,linklocal,uniquelocal'),
   CLICKVID_DATA_DIR: z.string().default(path.join(REPO_ROOT, '.clickvid')),
   CLICKVID_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CLICKVID_SIGNING_SECRET: z.string().min(16).optional(),
@@ -78,6 +79,11 @@ export type Config = Readonly<{
   redisUrl: string;
   host: string;
   port: number;
+  /**
+   * Proxies whose X-Forwarded-For is believed (proxy-addr names or CIDRs). Per-address
+   * rate limits count by the address this yields, so a client must not be able to set it.
+   */
+  trustProxy: string;
   /** Base URL clients reach the API on; signed local asset URLs point here. */
   publicUrl: string;
   dataDir: string;
@@ -139,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.CLICKVID_HOST,
     port: e.CLICKVID_PORT,
     publicUrl,
+    trustProxy: e.CLICKVID_TRUST_PROXY,
     dataDir: e.CLICKVID_DATA_DIR,
     logLevel: e.CLICKVID_LOG_LEVEL,
     signingSecret: e.CLICKVID_SIGNING_SECRET ?? randomBytes(32).toString('base64url'),

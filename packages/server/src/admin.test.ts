@@ -134,6 +134,26 @@ describe('/v1/admin', () => {
     expect((await t.app.inject({ url: '/v1/jobs', headers: { ...t.auth(t.keyB), 'x-forwarded-for': '203.0.113.9' } })).statusCode).toBe(200);
   });
 
+  it('a client that is no trusted proxy cannot pick its address to dodge the limit', async () => {
+    const codes = [];
+    for (let i = 0; i < 7; i++) {
+      const res = await t.app.inject({ url: '/v1/jobs', remoteAddress: '198.51.100.7', headers: { ...t.auth(`cv_live_guess${i}`), 'x-forwarded-for': `192.0.2.${i}` } });
+      codes.push(res.statusCode);
+    }
+    expect(codes).toEqual([401, 401, 401, 401, 401, 429, 429]);
+  });
+
+  it('limits signed asset downloads per address', async () => {
+    const r = await testApp({ CLICKVID_RATE_LIMIT_CONTENT_PER_MIN: '2' });
+    try {
+      const codes = [];
+      for (let i = 0; i < 3; i++) codes.push((await r.app.inject({ url: '/v1/assets/ast_nothing/content?expires=1&sig=x' })).statusCode);
+      expect(codes).toEqual([403, 403, 429]);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('documents the admin API in /openapi.json', async () => {
     const doc = (await t.app.inject({ url: '/openapi.json' })).json();
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/admin/teams', '/v1/admin/teams/{id}', '/v1/admin/teams/{id}/keys', '/v1/admin/keys/{id}/revoke', '/v1/admin/keys/{id}/rotate']));

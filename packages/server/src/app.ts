@@ -24,7 +24,8 @@ export async function buildApp(d: Deps, logger: Logger) {
     bodyLimit: 64 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: requestIds(),
-    trustProxy: true,
+    // Only proxies on private networks may name the client: per-address limits count by it.
+    trustProxy: d.config.trustProxy,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
