@@ -51,8 +51,9 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   await auth.start();
   const jobs = new JobsService({ config, redis, store, assets, registry, queues, cache, ledger, storage, metrics });
   return {
-    config, redis, sub, store, assets, teams, auth, ledger, registry, storage, queues, cache, metrics, events, jobs,
+    config, redis, sub, store, assets, teams, ledger, registry, storage, queues, cache, metrics, events, jobs,
     idempotency: new Idempotency(redis),
+    auth,
     async close() {
       await Promise.allSettled([queues.draft.close(), queues.final.close(), queues.webhooks.close()]);
       await auth.close();
