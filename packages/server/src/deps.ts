@@ -45,10 +45,10 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   const queues = createQueues(queueConn);
   const cache = new OutputCache(redis, config.jobTtlS);
   const metrics = createMetrics(redis, store);
-  const events = new JobEvents(sub);
-  await events.start();
   const auth = new Authenticator(teams, sub);
   await auth.start();
+  const events = new JobEvents(sub);
+  await events.start();
   const jobs = new JobsService({ config, redis, store, assets, registry, queues, cache, ledger, storage, metrics });
   return {
     config, redis, sub, store, assets, teams, ledger, registry, storage, queues, cache, metrics, events, jobs,
