@@ -1,8 +1,13 @@
 import rateLimit from '@fastify/rate-limit';
 import type { Config, Redis } from '@clickvid/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import { ApiError } from './errors.js';
 
+/** The app as buildApp makes it (a pino logger, zod types). */
+type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
 
 /** Reads and creates are counted apart: polling a job must not use up the budget for submits. */
@@ -20,8 +25,7 @@ const MAX_BLOCKED = 10_000;
  * headers; a refusal is 429 `rate_limited` with `Retry-After`. If Redis fails, the
  * request is let through: the limit protects the service, it is not a reason to stop it.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any logger and type provider: only hooks are added
-export async function registerRateLimits(app: FastifyInstance<any, any, any, any, any>, redis: Redis, config: Config) {
+export async function registerRateLimits(app: App, redis: Redis, config: Config) {
   // global: false: the plugin only provides the Redis-backed counters; the hooks below decide what counts.
   await app.register(rateLimit, { global: false, redis, nameSpace: 'cv:rl:', skipOnError: true });
   const minute = 60_000;
