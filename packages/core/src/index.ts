@@ -15,7 +15,8 @@ export { AssetStore, type AssetRecord } from './assets.js';
 export {
   TeamStore, TeamStoreError, applySettings, hashApiKey, newApiKey, newWebhookSecret, type Team, type KeyAuth, type TeamStoreErrorCode,
 } from './teams.js';
-export { UsageLedger, utcDay, utcMonth, round } from './usage-ledger.js';
+export { UsageLedger, utcDay, round } from './usage-ledger.js';
+export { creditsThisMonth } from './spend.js';
 export { laneFor, createQueues, RENDER_JOB_OPTIONS, type Queues, type RenderJobData, type WebhookJobData } from './queues.js';
 export { startHeartbeat, liveWorkers, HEARTBEAT_MS } from './heartbeat.js';
 export { createLogger, type Logger } from './logger.js';

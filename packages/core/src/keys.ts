@@ -33,8 +33,6 @@ export const keys = {
   asset: (id: string) => `cv:asset:${id}`,
   /** Hash: usage counters for a team and UTC day. */
   usage: (team: string, day: string) => `cv:usage:${team}:${day}`,
-  /** Hash: `credits` spent by a team in a UTC month (YYYY-MM), for the monthly budget. */
-  usageMonth: (team: string, month: string) => `cv:usage:${team}:month:${month}`,
   /** String (JSON): the output of a content key, for the output cache. */
   outputCache: (contentKey: string) => `cv:cache:${contentKey}`,
   /** Sorted set of live workers, scored by last heartbeat (ms). */

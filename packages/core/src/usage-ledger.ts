@@ -3,7 +3,6 @@ import type { Redis } from 'ioredis';
 import { keys } from './keys.js';
 
 export const utcDay = (d = new Date()) => d.toISOString().slice(0, 10);
-export const utcMonth = (d = new Date()) => d.toISOString().slice(0, 7);
 const SEP = '\u001f';
 
 /**
@@ -23,18 +22,11 @@ export class UsageLedger {
       .hincrbyfloat(key, `${f}credits`, credits)
       .hincrbyfloat(key, 'total_gpu', gpuSeconds)
       .expire(key, 400 * 86_400)
-      .hincrbyfloat(keys.usageMonth(team, utcMonth(at)), 'credits', credits)
-      .expire(keys.usageMonth(team, utcMonth(at)), 400 * 86_400)
       .exec();
   }
 
   async usedToday(team: string): Promise<number> {
     return Number((await this.redis.hget(keys.usage(team, utcDay()), 'total_gpu')) ?? 0);
-  }
-
-  /** Credits spent this UTC month: what a monthly budget is checked against. */
-  async creditsThisMonth(team: string): Promise<number> {
-    return Number((await this.redis.hget(keys.usageMonth(team, utcMonth()), 'credits')) ?? 0);
   }
 
   async report(team: string, from: string, to: string): Promise<UsageRow[]> {

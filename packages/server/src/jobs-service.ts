@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { GenerateRequest, Job, Quality } from '@clickvid/contracts';
 import {
-  contentKey, keys, enqueueJobWebhook, laneFor, liveWorkers, newId, round,
+  contentKey, creditsThisMonth, keys, enqueueJobWebhook, laneFor, liveWorkers, newId, round,
   type AssetStore, type Config, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
   type Storage, type StoredJob, type Team, type UsageLedger,
 } from '@clickvid/core';
@@ -191,7 +191,7 @@ export class JobsService {
     }
 
     const budget = team.settings.monthly_credits;
-    if (budget !== null && (await this.d.ledger.creditsThisMonth(team.id)) + estimateS * config.creditsPerGpuSecond > budget) {
+    if (budget !== null && (await creditsThisMonth(this.d.ledger, team.id)) + estimateS * config.creditsPerGpuSecond > budget) {
       throw new ApiError('budget_exceeded', `The team's monthly budget of ${budget} credits would be exceeded by this job.`, { headers: { 'retry-after': String(secondsToNextUtcMonth()) } });
     }
 
