@@ -1,10 +1,11 @@
 import { randomInt } from 'node:crypto';
 import type { GenerateRequest, Job, Quality } from '@clickvid/contracts';
 import {
-  contentKey, creditsThisMonth, keys, enqueueJobWebhook, laneFor, liveWorkers, newId, round,
+  contentKey, keys, enqueueJobWebhook, laneFor, liveWorkers, newId, round,
   type AssetStore, type Config, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
   type Storage, type StoredJob, type Team, type UsageLedger,
 } from '@clickvid/core';
+import { creditsThisMonth } from '@clickvid/core';
 import { ApiError } from './errors.js';
 import { JobWriter } from './internal/job-writer.js';
 import { moderatePrompt } from './internal/moderation.js';
