@@ -50,10 +50,8 @@ describe.skipIf(!BUILT)('clickvid admin (built CLI)', () => {
   it('teams create|list|get|update and keys create|list|rotate|revoke, with --json', async () => {
     const team = await json(['admin', 'teams', 'create', 'trial', '--name', 'Trial', '--qualities', 'draft,standard', '--daily-gpu-seconds', '5', '--reads-per-min', '30']);
     expect(team).toMatchObject({ id: 'trial', name: 'Trial', settings: { daily_gpu_seconds: 5, allowed_qualities: ['draft', 'standard'], rate_limits: { reads_per_min: 30 } } });
-    expect((await json(['admin', 'teams', 'list'])).data.map((x: { id: string }) => x.id)).toContain('trial');
     const updated = await json(['admin', 'teams', 'update', 'trial', '--daily-gpu-seconds', 'none', '--monthly-credits', '100']);
     expect(updated.settings).toMatchObject({ daily_gpu_seconds: null, monthly_credits: 100, allowed_qualities: ['draft', 'standard'] });
-    expect((await json(['admin', 'teams', 'get', 'trial'])).settings.monthly_credits).toBe(100);
 
     const key = await json(['admin', 'keys', 'create', 'trial', '--name', 'ci']);
     expect(key).toMatchObject({ team: 'trial', name: 'ci', status: 'active' });
@@ -65,7 +63,7 @@ describe.skipIf(!BUILT)('clickvid admin (built CLI)', () => {
     expect(JSON.stringify(listed)).not.toContain(rotated.key.key);
     expect((await json(['admin', 'keys', 'revoke', rotated.key.id])).status).toBe('revoked');
     expect((await t.app.inject({ url: '/v1/jobs', headers: t.auth(rotated.key.key) })).statusCode).toBe(401);
-  });
+  }, 240_000); // every step spawns the CLI: seconds each on a loaded machine
 
   it('human output shows the key once; errors carry the API code', async () => {
     const r = await cli(['admin', 'keys', 'create', 'alpha']);
@@ -74,9 +72,11 @@ describe.skipIf(!BUILT)('clickvid admin (built CLI)', () => {
     const missing = await cli(['admin', 'teams', 'get', 'nobody']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('Error [team_not_found]');
+    const list = await cli(['admin', 'teams', 'list']);
+    expect(list.stdout).toMatch(/^trial +Trial +draft,standard +- +100 /m);
     const asTeam = await cli(['admin', 'teams', 'list', '--json'], { CLICKVID_ADMIN_KEY: t.keyA });
     expect(JSON.parse(asTeam.stdout).error.code).toBe('invalid_admin_key');
     const none = await cli(['admin', 'teams', 'list'], {});
     expect(none.stderr).toContain('missing_admin_key');
-  });
+  }, 240_000);
 });
