@@ -1,7 +1,7 @@
 // `npm start`: the whole local stack on embedded defaults. A private redis-server
 // (data and AOF under .clickvid/redis), the API server, one worker and local storage
 // under .clickvid/. Writes .clickvid/dev.json for the CLI and prints a ready command.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setup } from './setup.mjs';
@@ -30,6 +30,9 @@ const secrets = existsSync(secretsFile)
       signingSecret: randomBytes(32).toString('base64url'),
       webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
     };
+// The admin key (for /v1/admin and `clickvid admin`) stays in this file and dev.json; the
+// server is given only its sha256. Checkouts from before admin keys get one now.
+secrets.adminKey ??= `cv_admin_${randomBytes(32).toString('base64url')}`;
 writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
 
 const children = [];
@@ -64,6 +67,7 @@ try {
     CLICKVID_SIGNING_SECRET: env.CLICKVID_SIGNING_SECRET ?? secrets.signingSecret,
     CLICKVID_BOOTSTRAP_API_KEY: secrets.apiKey,
     CLICKVID_BOOTSTRAP_WEBHOOK_SECRET: secrets.webhookSecret,
+    CLICKVID_ADMIN_KEY_SHA256: createHash('sha256').update(secrets.adminKey).digest('hex'),
     // Local development: webhooks to localhost receivers are fine.
     CLICKVID_ALLOW_PRIVATE_WEBHOOKS: env.CLICKVID_ALLOW_PRIVATE_WEBHOOKS ?? 'true',
     CLICKVID_LOG_LEVEL: env.CLICKVID_LOG_LEVEL ?? 'warn',
@@ -82,7 +86,7 @@ try {
 
   writeFileSync(
     path.join(dataDir, 'dev.json'),
-    JSON.stringify({ url, apiKey: secrets.apiKey, webhookSecret: secrets.webhookSecret }, null, 2) + '\n',
+    JSON.stringify({ url, apiKey: secrets.apiKey, adminKey: secrets.adminKey, webhookSecret: secrets.webhookSecret }, null, 2) + '\n',
     { mode: 0o600 },
   );
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
@@ -90,7 +94,8 @@ try {
 clickvid is running (ready in ${secs} s)
 
   API       ${url}   (OpenAPI: ${url}/openapi.json, metrics: ${url}/metrics)
-  API key   ${secrets.apiKey}
+  API key   ${secrets.apiKey}   (team ${env.CLICKVID_BOOTSTRAP_TEAM ?? 'dev'})
+  Admin key ${secrets.adminKey}   (/v1/admin, \`npx clickvid admin teams list\`)
   Redis     ${redisUrl}${redis ? '  (private, AOF in .clickvid/redis)' : ''}
   Storage   ${path.join(dataDir, 'storage')}
   Config    ${path.join(dataDir, 'dev.json')} (the CLI finds it from this directory and below)

@@ -12,16 +12,22 @@ export const ERROR_CATALOGUE = {
   // 401 / 403
   missing_api_key: { status: 401, type: 'authentication_error', message: 'No API key was given: send Authorization: Bearer <key>.' },
   invalid_api_key: { status: 401, type: 'authentication_error', message: 'The API key is not valid.' },
+  invalid_admin_key: { status: 401, type: 'authentication_error', message: 'The admin key is not valid.' },
   invalid_signature: { status: 403, type: 'permission_error', message: 'The asset URL signature does not match.' },
   url_expired: { status: 403, type: 'permission_error', message: 'The asset URL has expired; fetch a new one.' },
+  quality_not_allowed: { status: 403, type: 'permission_error', message: "The team's plan does not include this quality." },
   // 404
   not_found: { status: 404, type: 'not_found_error', message: 'No such route.' },
   job_not_found: { status: 404, type: 'not_found_error', message: 'No such job.' },
   asset_not_found: { status: 404, type: 'not_found_error', message: 'No such asset.' },
+  team_not_found: { status: 404, type: 'not_found_error', message: 'No such team.' },
+  api_key_not_found: { status: 404, type: 'not_found_error', message: 'No such API key.' },
   // 409
   job_not_cancelable: { status: 409, type: 'conflict_error', message: 'The job has already finished and cannot be canceled.' },
   job_not_promotable: { status: 409, type: 'conflict_error', message: 'Only a queued, running or succeeded job can be promoted.' },
   idempotency_key_in_use: { status: 409, type: 'conflict_error', message: 'A request with this Idempotency-Key is still being processed.' },
+  team_exists: { status: 409, type: 'conflict_error', message: 'A team with this id already exists.' },
+  api_key_revoked: { status: 409, type: 'conflict_error', message: 'The API key is revoked.' },
   // 413 / 415
   payload_too_large: { status: 413, type: 'invalid_request_error', message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, type: 'invalid_request_error', message: 'Send a JSON body with Content-Type: application/json.' },
@@ -34,6 +40,7 @@ export const ERROR_CATALOGUE = {
   // 429
   rate_limited: { status: 429, type: 'rate_limit_error', message: 'Too many requests; retry after the time in Retry-After.' },
   quota_exceeded: { status: 429, type: 'rate_limit_error', message: 'The team has used its GPU-second quota for today.' },
+  budget_exceeded: { status: 429, type: 'rate_limit_error', message: "The team has used its credit budget for this month." },
   // 5xx
   internal_error: { status: 500, type: 'api_error', message: 'Something went wrong on our side.' },
   service_unavailable: { status: 503, type: 'api_error', message: 'The service is not ready; retry shortly.' },

@@ -12,4 +12,8 @@ export { AssetKind, Asset } from './assets.js';
 export { UsageQuery, UsageRow, UsageReport } from './usage.js';
 export { ModelTier, ModelInfo, ModelList } from './models.js';
 export { WebhookEventType, WebhookEvent } from './webhooks.js';
+export {
+  TeamId, ApiKeyId, RateLimits, TeamSettings, TeamSettingsPatch, Team, TeamCreateRequest, TeamUpdateRequest, TeamList,
+  ApiKeyStatus, ApiKey, ApiKeyWithSecret, ApiKeyCreateRequest, ApiKeyList, ApiKeyRotateRequest, ApiKeyRotation,
+} from './admin.js';
 export const API_VERSION = 'v1';

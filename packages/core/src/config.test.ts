@@ -21,4 +21,16 @@ describe('loadConfig', () => {
     expect(c.batching).toEqual({ draft: { maxBatch: 1, windowMs: 150 }, final: { maxBatch: 2, windowMs: 500 } });
     expect(c.workerLanes).toEqual(['final']);
   });
+
+  it('takes admin keys as sha256 hashes only, and team defaults from the limits', () => {
+    const h = 'a'.repeat(64);
+    const c = loadConfig({ CLICKVID_ADMIN_KEY_SHA256: ` ${h.toUpperCase()}, ${'b'.repeat(64)},${h}`, CLICKVID_RATE_LIMIT_PER_MIN: '100', CLICKVID_DAILY_GPU_SECONDS: '5' });
+    expect(c.adminKeySha256).toEqual([h, 'b'.repeat(64)]);
+    expect(c.teamDefaults).toEqual({
+      daily_gpu_seconds: 5, monthly_credits: null, rate_limits: { creates_per_min: 100, reads_per_min: 100 }, allowed_qualities: ['draft', 'standard', 'final'],
+    });
+    expect(loadConfig({}).adminKeySha256).toEqual([]);
+    // A plaintext key where a hash belongs is refused, not treated as a hash.
+    expect(() => loadConfig({ CLICKVID_ADMIN_KEY_SHA256: 'cv_admin_plaintext' })).toThrow(/CLICKVID_ADMIN_KEY_SHA256/);
+  });
 });

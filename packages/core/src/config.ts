@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { Quality, type TeamSettings } from '@clickvid/contracts';
 import { z } from 'zod';
 
 /** The repository root, found from this file (packages/core/{src,dist}/config.*). */
@@ -20,12 +21,19 @@ const EnvSchema = z.object({
   CLICKVID_HOST: z.string().default('127.0.0.1'),
   CLICKVID_PORT: int(0, 65535).default(8080),
   CLICKVID_PUBLIC_URL: z.url().optional(),
+  CLICKVID_TRUST_PROXY: z.string().default('loopback,linklocal,uniquelocal'),
   CLICKVID_DATA_DIR: z.string().default(path.join(REPO_ROOT, '.clickvid')),
   CLICKVID_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CLICKVID_SIGNING_SECRET: z.string().min(16).optional(),
   CLICKVID_BOOTSTRAP_API_KEY: z.string().min(16).optional(),
   CLICKVID_BOOTSTRAP_TEAM: z.string().regex(/^[a-z0-9_-]{1,40}$/).default('dev'),
   CLICKVID_BOOTSTRAP_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+  /** sha256 (hex) of each admin key, comma-separated: the plaintext never sits in the environment. */
+  CLICKVID_ADMIN_KEY_SHA256: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[0-9a-f]{64}$/, 'each admin key hash is 64 hex characters (sha256)'))),
 
   CLICKVID_STORAGE: z.enum(['local', 's3']).default('local'),
   CLICKVID_STORAGE_DIR: z.string().optional(),
@@ -57,7 +65,11 @@ const EnvSchema = z.object({
   CLICKVID_DRAFT_WAIT_BUDGET_MS: int(0, 600_000).default(5000),
 
   CLICKVID_RATE_LIMIT_PER_MIN: int(1, 1_000_000).default(1200),
+  CLICKVID_RATE_LIMIT_CREATES_PER_MIN: int(1, 1_000_000).optional(),
+  CLICKVID_RATE_LIMIT_UNAUTH_PER_MIN: int(1, 1_000_000).default(60),
+  CLICKVID_RATE_LIMIT_CONTENT_PER_MIN: int(1, 1_000_000).default(600),
   CLICKVID_DAILY_GPU_SECONDS: z.coerce.number().positive().optional(),
+  CLICKVID_MONTHLY_CREDITS: z.coerce.number().positive().optional(),
   CLICKVID_CREDITS_PER_GPU_SECOND: z.coerce.number().positive().default(10),
   CLICKVID_ALLOW_PRIVATE_WEBHOOKS: bool.default(false),
   CLICKVID_JOB_TTL_DAYS: int(1, 3650).default(30),
@@ -67,6 +79,11 @@ export type Config = Readonly<{
   redisUrl: string;
   host: string;
   port: number;
+  /**
+   * Proxies whose X-Forwarded-For is believed (proxy-addr names or CIDRs). Per-address
+   * rate limits count by the address this yields, so a client must not be able to set it.
+   */
+  trustProxy: string;
   /** Base URL clients reach the API on; signed local asset URLs point here. */
   publicUrl: string;
   dataDir: string;
@@ -75,6 +92,8 @@ export type Config = Readonly<{
   signingSecret: string;
   signingSecretGenerated: boolean;
   bootstrap: { apiKey?: string; team: string; webhookSecret?: string };
+  /** Hashes of the admin keys (/v1/admin); empty turns the admin API off. */
+  adminKeySha256: readonly string[];
   storage: {
     driver: 'local' | 's3';
     dir: string;
@@ -93,8 +112,10 @@ export type Config = Readonly<{
   workerLanes: ReadonlyArray<'draft' | 'final'>;
   batching: Record<'draft' | 'final', { maxBatch: number; windowMs: number }>;
   draftWaitBudgetMs: number;
-  rateLimitPerMin: number;
-  dailyGpuSecondsQuota?: number;
+  /** Settings of a team where the team sets none of its own (see TeamStore). */
+  teamDefaults: TeamSettings;
+  /** Per client address, across replicas: failed authentications, and signed asset downloads. */
+  addressRateLimits: { unauthPerMin: number; contentPerMin: number };
   creditsPerGpuSecond: number;
   allowPrivateWebhooks: boolean;
   jobTtlS: number;
@@ -124,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.CLICKVID_HOST,
     port: e.CLICKVID_PORT,
     publicUrl,
+    trustProxy: e.CLICKVID_TRUST_PROXY,
     dataDir: e.CLICKVID_DATA_DIR,
     logLevel: e.CLICKVID_LOG_LEVEL,
     signingSecret: e.CLICKVID_SIGNING_SECRET ?? randomBytes(32).toString('base64url'),
@@ -133,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(e.CLICKVID_BOOTSTRAP_API_KEY ? { apiKey: e.CLICKVID_BOOTSTRAP_API_KEY } : {}),
       ...(e.CLICKVID_BOOTSTRAP_WEBHOOK_SECRET ? { webhookSecret: e.CLICKVID_BOOTSTRAP_WEBHOOK_SECRET } : {}),
     },
+    adminKeySha256: Object.freeze([...new Set(e.CLICKVID_ADMIN_KEY_SHA256)]),
     storage: {
       driver: e.CLICKVID_STORAGE,
       dir: e.CLICKVID_STORAGE_DIR ?? path.join(e.CLICKVID_DATA_DIR, 'storage'),
@@ -159,8 +182,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       final: { maxBatch: e.CLICKVID_FINAL_MAX_BATCH, windowMs: e.CLICKVID_FINAL_BATCH_WINDOW_MS },
     },
     draftWaitBudgetMs: e.CLICKVID_DRAFT_WAIT_BUDGET_MS,
-    rateLimitPerMin: e.CLICKVID_RATE_LIMIT_PER_MIN,
-    dailyGpuSecondsQuota: e.CLICKVID_DAILY_GPU_SECONDS,
+    teamDefaults: {
+      daily_gpu_seconds: e.CLICKVID_DAILY_GPU_SECONDS ?? null,
+      monthly_credits: e.CLICKVID_MONTHLY_CREDITS ?? null,
+      rate_limits: {
+        creates_per_min: e.CLICKVID_RATE_LIMIT_CREATES_PER_MIN ?? e.CLICKVID_RATE_LIMIT_PER_MIN,
+        reads_per_min: e.CLICKVID_RATE_LIMIT_PER_MIN,
+      },
+      allowed_qualities: [...Quality.options],
+    },
+    addressRateLimits: { unauthPerMin: e.CLICKVID_RATE_LIMIT_UNAUTH_PER_MIN, contentPerMin: e.CLICKVID_RATE_LIMIT_CONTENT_PER_MIN },
     creditsPerGpuSecond: e.CLICKVID_CREDITS_PER_GPU_SECOND,
     allowPrivateWebhooks: e.CLICKVID_ALLOW_PRIVATE_WEBHOOKS,
     jobTtlS: e.CLICKVID_JOB_TTL_DAYS * 86_400,

@@ -10,7 +10,7 @@ let seq = 0;
  * like ULID), then 10 random base-36 characters (~51 bits). Listing and cursors rely
  * on this order, so ids of the same millisecond never tie.
  */
-export function newId(prefix: 'job' | 'ast' | 'evt' | 'req'): string {
+export function newId(prefix: 'job' | 'ast' | 'evt' | 'req' | 'key'): string {
   const now = Date.now();
   seq = now === lastMs ? seq + 1 : 0;
   lastMs = now;

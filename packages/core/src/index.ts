@@ -13,8 +13,11 @@ export { S3Storage, type S3Options } from './storage/s3.js';
 export { createStorage } from './storage/index.js';
 export { assetSignature, verifyAssetSignature, type SignatureCheck } from './storage/signing.js';
 export { AssetStore, type AssetRecord } from './assets.js';
-export { TeamStore, hashApiKey, newApiKey, newWebhookSecret, type Team } from './teams.js';
+export {
+  TeamStore, TeamStoreError, applySettings, hashApiKey, newApiKey, newWebhookSecret, type Team, type KeyAuth, type TeamStoreErrorCode,
+} from './teams.js';
 export { UsageLedger, utcDay, round } from './usage-ledger.js';
+export { creditsThisMonth } from './spend.js';
 export { laneFor, createQueues, RENDER_JOB_OPTIONS, type Queues, type RenderJobData, type WebhookJobData } from './queues.js';
 export { startHeartbeat, liveWorkers, HEARTBEAT_MS } from './heartbeat.js';
 export { createLogger, type Logger } from './logger.js';

@@ -7,10 +7,22 @@ export const keys = {
   job: (id: string) => `cv:job:${id}`,
   /** Sorted set of a team's job ids, all scored 0: ordered by id, which sorts by creation. */
   teamJobs: (team: string) => `cv:team:${team}:jobs`,
-  /** Hash: team name, webhook secret. */
+  /** Hash: team name, webhook secret, created_at, settings (JSON: the team's overrides of the defaults). */
   team: (team: string) => `cv:team:${team}`,
-  /** Hash: team and name of an API key, keyed by the key's sha256. */
+  /** Sorted set of team ids, scored by creation time (ms). */
+  teams: () => 'cv:teams',
+  /** Sorted set of a team's API key ids, scored by creation time (ms). */
+  teamKeys: (team: string) => `cv:team:${team}:keys`,
+  /**
+   * Hash: one API key, keyed by the key's sha256: id, team, name, prefix, created_at,
+   * last_used_at, expires_at, revoked_at. Never deleted: a revoked key stays as a tombstone
+   * so no bootstrap or restart can bring it back.
+   */
   apiKey: (sha256: string) => `cv:apikey:${sha256}`,
+  /** String: the sha256 of the API key with this id. */
+  apiKeyById: (id: string) => `cv:apikey-id:${id}`,
+  /** Pub/sub channel: `key:<sha256>` or `team:<id>`, telling every server to drop cached authentications. */
+  authEvents: () => 'cv:events:auth',
   /** String (JSON): the first response to an Idempotency-Key; 24 h TTL. */
   idempotency: (team: string, keyHash: string) => `cv:idem:${team}:${keyHash}`,
   /** String: the child job id of a promotion, per (job, quality). */

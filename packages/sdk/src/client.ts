@@ -2,6 +2,7 @@ import type { Job } from '@clickvid/contracts';
 import type { Dispatcher } from 'undici';
 import { ClickvidError } from './errors.js';
 import { Transport } from './internal/transport.js';
+import { Admin } from './resources/admin.js';
 import { Assets } from './resources/assets.js';
 import { Jobs, type CreateOptions, type GenerateParams } from './resources/jobs.js';
 import { Models } from './resources/models.js';
@@ -48,6 +49,8 @@ export class Clickvid {
   readonly usage: Usage;
   readonly models: Models;
   readonly webhooks: Webhooks;
+  /** Teams and keys: needs an admin key as `apiKey`. */
+  readonly admin: Admin;
   readonly baseUrl: string;
 
   constructor(options: ClientOptions = {}) {
@@ -70,6 +73,7 @@ export class Clickvid {
     this.assets = new Assets(transport);
     this.usage = new Usage(transport);
     this.models = new Models(transport);
+    this.admin = new Admin(transport);
     this.webhooks = new Webhooks(options.webhookSecret ?? process.env.CLICKVID_WEBHOOK_SECRET);
   }
 

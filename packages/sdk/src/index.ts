@@ -12,6 +12,7 @@ export { Page, PagePromise } from './resources/pagination.js';
 export { Assets, type DownloadOptions, type DownloadResult } from './resources/assets.js';
 export { Usage } from './resources/usage.js';
 export { Models } from './resources/models.js';
+export { Admin, AdminTeams, AdminKeys } from './resources/admin.js';
 export { Webhooks, type WebhookHeaders, type UnwrapOptions, type SignOptions, type SignedHeaders } from './resources/webhooks.js';
 export { isTerminal, DEFAULT_WAIT_TIMEOUT_MS, type WaitOptions } from './internal/wait.js';
 export type { RequestOptions } from './internal/transport.js';
@@ -19,4 +20,6 @@ export { VERSION } from './version.js';
 export type {
   Job, JobEvent, JobList, JobListQuery, JobStatus, Quality, AspectRatio, GenerateRequest, Asset, UsageReport, UsageQuery,
   ModelList, ModelInfo, ModelTier, WebhookEvent,
+  Team, TeamList, TeamSettings, TeamSettingsPatch, TeamCreateRequest, TeamUpdateRequest,
+  ApiKey, ApiKeyList, ApiKeyWithSecret, ApiKeyRotation, ApiKeyCreateRequest, ApiKeyRotateRequest,
 } from '@clickvid/contracts';

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { createAuthenticator } from './auth.js';
+import { createAdminCheck } from './auth.js';
 import type { Deps } from './deps.js';
 import { ApiError, sendError } from './errors.js';
+import { registerRateLimits } from './rate-limits.js';
 import { accountRoutes } from './routes/account.js';
+import { adminRoutes } from './routes/admin.js';
 import { assetContentRoute, assetRoutes } from './routes/assets.js';
 import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
@@ -23,7 +24,8 @@ export async function buildApp(d: Deps, logger: Logger) {
     bodyLimit: 64 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: requestIds(),
-    trustProxy: true,
+    // Only proxies on private networks may name the client: per-address limits count by it.
+    trustProxy: d.config.trustProxy,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -54,23 +56,27 @@ export async function buildApp(d: Deps, logger: Logger) {
   });
 
   await app.register(opsRoutes(d));
-  await app.register(assetContentRoute(d));
+  const limits = await registerRateLimits(app, d.redis, d.config);
+  await app.register(async (content) => {
+    content.addHook('onRequest', limits.content);
+    await content.register(assetContentRoute(d));
+  });
 
-  // Everything else under /v1 needs an API key and is rate limited per key, in process:
-  // a shared Redis counter cost a round trip per request. With N replicas behind a
-  // balancer, each enforces CLICKVID_RATE_LIMIT_PER_MIN / N (see deploy/). The limit
-  // runs after authentication, so every request it counts has a key.
-  const authenticate = createAuthenticator(d.teams);
+  // The admin API: admin keys only (a team key is refused), outside the team-key hook.
+  const isAdmin = createAdminCheck(d.config.adminKeySha256);
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', async (req, reply) => {
+      if (!isAdmin(req)) await limits.refuseKey(req, reply, new ApiError('invalid_admin_key'));
+    });
+    await admin.register(adminRoutes(d));
+  });
+
+  // Everything else under /v1 needs a team's API key, and is rate limited per key in
+  // Redis (shared by all replicas) after authentication, so every request it counts has a key.
   await app.register(async (v1) => {
-    v1.addHook('onRequest', async (req) => authenticate(req));
-    await v1.register(rateLimit, {
-      max: d.config.rateLimitPerMin,
-      timeWindow: 60_000,
-      keyGenerator: (req) => req.apiKeyId,
-      errorResponseBuilder: (_req, ctx) =>
-        new ApiError('rate_limited', `Rate limit of ${ctx.max} requests per minute exceeded; retry in ${ctx.after}.`, {
-          headers: { 'retry-after': String(Math.ceil(ctx.ttl / 1000)) },
-        }),
+    v1.addHook('onRequest', async (req, reply) => {
+      if (!(await d.auth.authenticate(req))) await limits.refuseKey(req, reply, new ApiError('invalid_api_key'));
+      await limits.perKey(req, reply);
     });
     await v1.register(jobRoutes(d));
     await v1.register(assetRoutes(d));

@@ -2,6 +2,7 @@ import {
   AssetStore, createQueues, createRedis, createStorage, JobStore, ModelRegistry, OutputCache, TeamStore, UsageLedger,
   type Config, type Queues, type Redis, type Storage,
 } from '@clickvid/core';
+import { Authenticator } from './auth.js';
 import { JobEvents } from './events.js';
 import { Idempotency } from './idempotency.js';
 import { JobsService } from './jobs-service.js';
@@ -16,6 +17,7 @@ export interface Deps {
   store: JobStore;
   assets: AssetStore;
   teams: TeamStore;
+  auth: Authenticator;
   ledger: UsageLedger;
   registry: ModelRegistry;
   storage: Storage;
@@ -40,12 +42,14 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   const sub = createRedis(config.redisUrl);
   const store = new JobStore(redis, config.jobTtlS);
   const assets = new AssetStore(redis, config.jobTtlS);
-  const teams = new TeamStore(redis);
+  const teams = new TeamStore(redis, config.teamDefaults);
   const ledger = new UsageLedger(redis);
   const storage = createStorage(config);
   const queues = createQueues(queueConn);
   const cache = new OutputCache(redis, config.jobTtlS);
   const metrics = createMetrics(redis, store);
+  const auth = new Authenticator(teams, sub);
+  await auth.start();
   const events = new JobEvents(sub);
   await events.start();
   const webhookTargets = new WebhookTargets({ allowPrivate: config.allowPrivateWebhooks });
@@ -53,8 +57,10 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   return {
     config, redis, sub, store, assets, teams, ledger, registry, storage, queues, cache, metrics, events, jobs, webhookTargets,
     idempotency: new Idempotency(redis),
+    auth,
     async close() {
       await Promise.allSettled([queues.draft.close(), queues.final.close(), queues.webhooks.close()]);
+      await auth.close();
       await storage.close?.();
       await webhookTargets.close();
       sub.disconnect();

@@ -1,5 +1,5 @@
 import { ERROR_CATALOGUE, type ErrorBody, type ErrorCode } from '@clickvid/contracts';
-import { ModelError } from '@clickvid/core';
+import { ModelError, TeamStoreError } from '@clickvid/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 
@@ -36,6 +36,7 @@ export function errorBody(code: ErrorCode, message: string, requestId: string, p
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof ModelError) return new ApiError(err.code, err.message, { param: err.param, details: err.details });
+  if (err instanceof TeamStoreError) return new ApiError(err.code, err.message);
   const fe = err as FastifyError;
   if (hasZodFastifySchemaValidationErrors(fe)) {
     const first = fe.validation[0];

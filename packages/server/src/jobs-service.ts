@@ -5,6 +5,7 @@ import {
   type AssetStore, type Config, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
   type Storage, type StoredJob, type Team, type UsageLedger,
 } from '@clickvid/core';
+import { creditsThisMonth } from '@clickvid/core';
 import { ApiError } from './errors.js';
 import { JobWriter } from './internal/job-writer.js';
 import { moderatePrompt } from './internal/moderation.js';
@@ -151,6 +152,12 @@ export class JobsService {
     id = newId('job'),
   ): Promise<Job> {
     const { registry, config } = this.d;
+    const allowed = team.settings.allowed_qualities;
+    if (!allowed.includes(spec.quality)) {
+      throw new ApiError('quality_not_allowed', `Team ${team.id}'s plan does not include ${spec.quality} renders; it can use ${allowed.join(', ')}.`, {
+        param: 'quality', details: { allowed_qualities: allowed },
+      });
+    }
     const blocked = moderatePrompt(spec.prompt);
     if (blocked) throw new ApiError('prompt_rejected', `The prompt was refused by moderation ("${blocked}").`, { param: 'prompt' });
     const encoded = registry.encodePrompt(spec.prompt);
@@ -179,10 +186,15 @@ export class JobsService {
       }
     }
 
-    const quota = config.dailyGpuSecondsQuota;
+    const quota = team.settings.daily_gpu_seconds ?? undefined;
     const estimateS = registry.estimateSeconds(spec.quality, params);
     if (quota !== undefined && (await this.d.ledger.usedToday(team.id)) + estimateS > quota) {
       throw new ApiError('quota_exceeded', `The team's daily quota of ${quota} GPU-seconds is used up.`, { headers: { 'retry-after': String(secondsToUtcMidnight()) } });
+    }
+
+    const budget = team.settings.monthly_credits;
+    if (budget !== null && (await creditsThisMonth(this.d.ledger, team.id)) + estimateS * config.creditsPerGpuSecond > budget) {
+      throw new ApiError('budget_exceeded', `The team's monthly budget of ${budget} credits would be exceeded by this job.`, { headers: { 'retry-after': String(secondsToNextUtcMonth()) } });
     }
 
     const model = registry.modelRef(spec.quality);
@@ -261,4 +273,9 @@ function secondsToUtcMidnight(): number {
   const now = new Date();
   const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
   return Math.ceil((midnight - now.getTime()) / 1000);
+}
+
+function secondsToNextUtcMonth(): number {
+  const now = new Date();
+  return Math.ceil((Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1) - now.getTime()) / 1000);
 }

@@ -10,8 +10,10 @@ async function main(): Promise<void> {
   const deps = await createDeps(config);
   if (config.bootstrap.apiKey) {
     await deps.teams.ensureTeam(config.bootstrap.team, { webhookSecret: config.bootstrap.webhookSecret });
+    // Registers the key once; a key that was revoked stays revoked (its tombstone wins).
     await deps.teams.addApiKey(config.bootstrap.team, config.bootstrap.apiKey, 'bootstrap');
   }
+  if (!config.adminKeySha256.length) logger.info('CLICKVID_ADMIN_KEY_SHA256 is unset: the admin API (/v1/admin) is off');
   const app = await buildApp(deps, logger);
   const senderConn = createRedis(config.redisUrl);
   const sender = startWebhookSender({ connection: senderConn, store: deps.store, teams: deps.teams, targets: deps.webhookTargets, logger });

@@ -1,0 +1,15 @@
+import { Args } from '@oclif/core';
+import type { ApiKeyList } from '@clickvid/sdk';
+import { AdminCommand } from '../../../admin-base.js';
+import { keyTable } from '../../../internal/admin.js';
+
+export default class AdminKeysList extends AdminCommand<typeof AdminKeysList> {
+  static override description = "List a team's API keys (never their secrets), revoked ones included.";
+  static override args = { team: Args.string({ description: 'Team id.', required: true }) };
+
+  async run(): Promise<ApiKeyList> {
+    const list = await (await this.client()).admin.keys.list(this.args.team);
+    this.log(keyTable(list.data));
+    return list;
+  }
+}
