@@ -9,6 +9,8 @@ export const ERROR_CATALOGUE = {
   // 400
   invalid_request: { status: 400, type: 'invalid_request_error', message: 'The request is malformed.' },
   validation_failed: { status: 400, type: 'invalid_request_error', message: 'A parameter is missing or invalid.' },
+  malformed_url: { status: 400, type: 'invalid_request_error', message: 'The URL has malformed percent-encoding.' },
+  invalid_idempotency_key: { status: 400, type: 'invalid_request_error', message: 'Idempotency-Key must be 1 to 255 visible ASCII characters.' },
   // 401 / 403
   missing_api_key: { status: 401, type: 'authentication_error', message: 'No API key was given: send Authorization: Bearer <key>.' },
   invalid_api_key: { status: 401, type: 'authentication_error', message: 'The API key is not valid.' },
@@ -22,8 +24,9 @@ export const ERROR_CATALOGUE = {
   job_not_cancelable: { status: 409, type: 'conflict_error', message: 'The job has already finished and cannot be canceled.' },
   job_not_promotable: { status: 409, type: 'conflict_error', message: 'Only a queued, running or succeeded job can be promoted.' },
   idempotency_key_in_use: { status: 409, type: 'conflict_error', message: 'A request with this Idempotency-Key is still being processed.' },
-  // 413 / 415
+  // 413 / 414 / 415
   payload_too_large: { status: 413, type: 'invalid_request_error', message: 'The request body is too large.' },
+  uri_too_long: { status: 414, type: 'invalid_request_error', message: 'A path segment is too long.' },
   unsupported_media_type: { status: 415, type: 'invalid_request_error', message: 'Send a JSON body with Content-Type: application/json.' },
   // 422
   idempotency_key_reused: { status: 422, type: 'invalid_request_error', message: 'This Idempotency-Key was used with a different request body.' },
@@ -34,6 +37,7 @@ export const ERROR_CATALOGUE = {
   // 429
   rate_limited: { status: 429, type: 'rate_limit_error', message: 'Too many requests; retry after the time in Retry-After.' },
   quota_exceeded: { status: 429, type: 'rate_limit_error', message: 'The team has used its GPU-second quota for today.' },
+  too_many_streams: { status: 429, type: 'rate_limit_error', message: 'The team has too many event streams open; close one or poll.' },
   // 5xx
   internal_error: { status: 500, type: 'api_error', message: 'Something went wrong on our side.' },
   service_unavailable: { status: 503, type: 'api_error', message: 'The service is not ready; retry shortly.' },
