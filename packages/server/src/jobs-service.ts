@@ -6,6 +6,7 @@ import {
   type Storage, type StoredJob, type Team, type UsageLedger,
 } from '@clickvid/core';
 import { ApiError } from './errors.js';
+import { Claim } from './internal/claim.js';
 import { JobWriter } from './internal/job-writer.js';
 import { moderatePrompt } from './internal/moderation.js';
 import { assertWebhookTarget } from './internal/webhook-url.js';
@@ -93,9 +94,13 @@ export class JobsService {
     }
     const key = keys.promotion(id, quality);
     const childId = newId('job');
-    const won = await this.d.redis.set(key, childId, 'EX', this.d.config.jobTtlS, 'NX');
-    if (!won) {
-      const existing = await this.waitForJob((await this.d.redis.get(key))!);
+    // A short claim, renewed while the job is created, that becomes the lasting (job, quality)
+    // record only once the job exists: a server dying in between blocks the promotion for
+    // seconds, not for the record's 30 days.
+    const claim = await Claim.take(this.d.redis, key, childId);
+    if (!claim) {
+      const existing = await this.waitForPromotion(key);
+      if (!existing) return this.promote(team, id, quality, webhookUrl); // the claimant gave up: take it now
       return { job: await this.present(existing), created: false };
     }
     try {
@@ -112,9 +117,10 @@ export class JobsService {
         },
         childId,
       );
+      await claim.commit(childId, this.d.config.jobTtlS).catch(() => claim.abandon());
       return { job, created: true };
     } catch (err) {
-      await this.d.redis.del(key);
+      await claim.release().catch(() => claim.abandon());
       throw err;
     }
   }
@@ -239,10 +245,15 @@ export class JobsService {
     return snap.value;
   }
 
-  /** Another request is creating this job right now (promotion race): wait briefly for it. */
-  private async waitForJob(id: string): Promise<StoredJob> {
+  /**
+   * Another request is creating this promotion right now: wait briefly for its job. Null
+   * when its claim went away without a job (it failed, or its server died).
+   */
+  private async waitForPromotion(key: string): Promise<StoredJob | null> {
     for (let i = 0; i < 50; i++) {
-      const s = await this.d.store.get(id);
+      const childId = await this.d.redis.get(key);
+      if (!childId) return null;
+      const s = await this.d.store.get(childId);
       if (s) return s;
       await new Promise((r) => setTimeout(r, 100));
     }

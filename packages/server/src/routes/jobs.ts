@@ -2,6 +2,7 @@ import { ErrorBody, GenerateRequest, Job, JobEvent, JobList, JobListQuery, Promo
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps } from '../deps.js';
+import { checkIdempotencyKey } from '../idempotency.js';
 
 const IdParams = z.object({ id: z.string().max(64) });
 const IdemHeaders = z.object({ 'idempotency-key': z.string().optional() }).loose();
@@ -17,9 +18,9 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
       response: { 200: Job, 202: Job, ...errors },
     },
   }, async (req, reply) => {
-    const key = req.headers['idempotency-key'];
+    const key = checkIdempotencyKey(req.headers['idempotency-key']);
     const work = async () => ({ status: 202, body: await d.jobs.generate(req.team, req.body) });
-    const res = key ? await d.idempotency.run(req.team.id, key, { route: 'generate', body: req.body }, work) : { ...(await work()), replayed: false };
+    const res = key !== undefined ? await d.idempotency.run(req.team.id, key, { route: 'generate', body: req.body }, work) : { ...(await work()), replayed: false };
     if (res.replayed) reply.header('idempotent-replayed', 'true');
     // The body is a Job the service built (or the stored first answer to this key), typed
     // as the contract's: checking it against the schema again cost a fifth of a submit's CPU.
@@ -57,6 +58,8 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
       response: { 200: Job, 202: Job, ...errors },
     },
   }, async (req, reply) => {
+    // Promotion is idempotent per (job, quality) by itself; a bad key is still the caller's bug to hear about.
+    checkIdempotencyKey(req.headers['idempotency-key']);
     const body = PromoteRequest.parse(req.body ?? {});
     const { job, created } = await d.jobs.promote(req.team, req.params.id, body.quality, body.webhook_url);
     if (!created) reply.header('idempotent-replayed', 'true');
