@@ -1,5 +1,5 @@
 import {
-  AssetStore, createQueues, createRedis, createStorage, JobStore, ModelRegistry, OutputCache, TeamStore, UsageLedger,
+  AssetStore, createQueues, createRedis, createServerRedis, createStorage, redisReady, JobStore, ModelRegistry, OutputCache, TeamStore, UsageLedger,
   type Config, type Queues, type Redis, type Storage,
 } from '@clickvid/core';
 import { JobEvents } from './events.js';
@@ -29,12 +29,19 @@ export interface Deps {
 
 export async function createDeps(config: Config, registry = ModelRegistry.load(config.model.dir, config.model.name)): Promise<Deps> {
   // Auto-pipelining: the single commands of all requests in one event-loop turn (idempotency
-  // keys, job reads) go to Redis in one write. BullMQ gets a plain connection of its own:
+  // keys, job reads) go to Redis in one write. BullMQ gets a connection of its own:
   // it defines 66 scripts on its connection, and ioredis copies them into every pipeline
-  // and transaction made on it (~35 µs each).
-  const redis = createRedis(config.redisUrl, { enableAutoPipelining: true });
-  const queueConn = createRedis(config.redisUrl);
+  // and transaction made on it (~35 µs each). Both fail fast while Redis is down (see
+  // createServerRedis): a request answers 503 instead of hanging, and nothing it sent is
+  // replayed after it was answered. The subscriber keeps the default: it only listens.
+  const redis = createServerRedis(config.redisUrl, config.redisTimeoutMs, { enableAutoPipelining: true });
+  const queueConn = createServerRedis(config.redisUrl, config.redisTimeoutMs);
   const sub = createRedis(config.redisUrl);
+  // An outage is reported by /readyz and by every request's 503; without a listener ioredis
+  // would print each reconnect failure to stderr.
+  for (const c of [redis, queueConn, sub]) c.on('error', () => undefined);
+  // Without an offline queue, commands sent before the connection is ready would fail.
+  await Promise.all([redisReady(redis, 30_000), redisReady(queueConn, 30_000)]);
   const store = new JobStore(redis, config.jobTtlS);
   const assets = new AssetStore(redis, config.jobTtlS);
   const teams = new TeamStore(redis);
