@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { GenerateRequest, Job, Quality } from '@clickvid/contracts';
+import { Metadata, METADATA_MAX_KEYS, type GenerateRequest, type Job, type Quality } from '@clickvid/contracts';
 import {
   contentKey, keys, enqueueJobWebhook, laneFor, liveWorkers, newId, round,
   type AssetStore, type Config, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
@@ -73,7 +73,7 @@ export class JobsService {
       prompt,
       quality,
       params: { ...inherit, ...pick(req, ['duration_s', 'fps', 'aspect_ratio', 'seed']) },
-      metadata: { ...(parent?.metadata ?? {}), ...(req.metadata ?? {}) },
+      metadata: parent ? mergedMetadata(parent, req.metadata) : (req.metadata ?? {}),
       webhookUrl: req.webhook_url ?? null,
       parentId: parent?.id ?? null,
       allowDegrade: true,
@@ -259,6 +259,29 @@ export class JobsService {
     }
     throw new ApiError('idempotency_key_in_use', 'This promotion is still being created; retry shortly.', { headers: { 'retry-after': '1' } });
   }
+}
+
+/**
+ * An iteration's metadata: the parent's, overridden by the request's. The limits apply to
+ * the result, or a chain of from_job calls would add 16 keys a step without end.
+ */
+function mergedMetadata(parent: Job, own: Record<string, string> | undefined): Record<string, string> {
+  const merged = { ...parent.metadata, ...own };
+  const n = Object.keys(merged).length;
+  if (n > METADATA_MAX_KEYS) {
+    throw new ApiError(
+      'validation_failed',
+      `metadata: with the ${Object.keys(parent.metadata).length} keys inherited from ${parent.id}, the job would have ${n} keys; at most ${METADATA_MAX_KEYS}.`,
+      { param: 'metadata' },
+    );
+  }
+  // The parent may predate a rule (control characters): refuse with the rule, not a 500.
+  const checked = Metadata.safeParse(merged);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw new ApiError('validation_failed', `metadata (with what ${parent.id} passes on): ${issue.message}`, { param: ['metadata', ...issue.path].join('.') });
+  }
+  return checked.data;
 }
 
 function pick<T extends object, K extends keyof T>(o: T, ks: K[]): Partial<Pick<T, K>> {
