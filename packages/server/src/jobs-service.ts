@@ -218,7 +218,7 @@ export class JobsService {
       finished_at: null,
     };
 
-    return this.writer.write({ job, team: team.id, lane, contentKey: contentKey(model, encoded.normalized, params) });
+    return this.writer.write({ job, team: team.id, lane, contentKey: contentKey(team.id, model, encoded.normalized, params) });
   }
 
   /**
