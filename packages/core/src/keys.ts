@@ -5,15 +5,20 @@
 export const keys = {
   /** Hash: one field per Job property, JSON-encoded, plus `team`. */
   job: (id: string) => `cv:job:${id}`,
-  /** Sorted set of a team's job ids, all scored 0: ordered by id, which sorts by creation. */
+  /**
+   * Sorted set of a team's job ids, all scored 0: ordered by id, which sorts by creation.
+   * Ids older than the job TTL are trimmed on every add, and the key expires with its newest job.
+   */
   teamJobs: (team: string) => `cv:team:${team}:jobs`,
+  /** Sorted set of a team's open event streams (request id), scored by lease expiry (ms): the SSE cap. */
+  teamStreams: (team: string) => `cv:team:${team}:streams`,
   /** Hash: team name, webhook secret. */
   team: (team: string) => `cv:team:${team}`,
   /** Hash: team and name of an API key, keyed by the key's sha256. */
   apiKey: (sha256: string) => `cv:apikey:${sha256}`,
-  /** String (JSON): the first response to an Idempotency-Key; 24 h TTL. */
+  /** String (JSON): a pending claim (10 s, renewed) and then the first response to an Idempotency-Key (24 h). */
   idempotency: (team: string, keyHash: string) => `cv:idem:${team}:${keyHash}`,
-  /** String: the child job id of a promotion, per (job, quality). */
+  /** String: the child job id of a promotion, per (job, quality): a 10 s claim until the job exists, then the job TTL. */
   promotion: (jobId: string, quality: string) => `cv:promote:${jobId}:${quality}`,
   /** Sorted set of queued job ids per lane, scored by enqueue time: queue positions. */
   laneQueued: (lane: string) => `cv:lane:${lane}:queued`,

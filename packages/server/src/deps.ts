@@ -4,6 +4,7 @@ import {
 } from '@clickvid/core';
 import { JobEvents } from './events.js';
 import { Idempotency } from './idempotency.js';
+import { StreamSlots } from './internal/stream-slots.js';
 import { JobsService } from './jobs-service.js';
 import { createMetrics, type Metrics } from './metrics.js';
 
@@ -21,6 +22,8 @@ export interface Deps {
   queues: Queues;
   cache: OutputCache;
   idempotency: Idempotency;
+  /** The per-team cap on open event streams. */
+  streams: StreamSlots;
   events: JobEvents;
   metrics: Metrics;
   jobs: JobsService;
@@ -56,6 +59,7 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   return {
     config, redis, sub, store, assets, teams, ledger, registry, storage, queues, cache, metrics, events, jobs,
     idempotency: new Idempotency(redis),
+    streams: new StreamSlots(redis, config.sseMaxStreamsPerTeam),
     async close() {
       await Promise.allSettled([queues.draft.close(), queues.final.close(), queues.webhooks.close()]);
       await storage.close?.();
