@@ -26,6 +26,7 @@ class ControlledRedis {
     const { Redis } = await import('ioredis');
     for (let i = 0; i < 200; i++) {
       const c = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      c.on('error', () => undefined); // refused while it starts: expected
       const ok = await c.connect().then(() => c.ping(), () => null).catch(() => null);
       c.disconnect();
       if (ok === 'PONG') return;
