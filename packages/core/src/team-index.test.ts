@@ -44,7 +44,7 @@ describe("a team's job index", () => {
     await redis.zadd(keys.teamJobs(team), 0, recent);
     const fresh = newId('job');
     await store.create({ job: job(fresh), team, lane: 'draft' });
-    expect(await redis.zrange(keys.teamJobs(team), 0, -1)).toEqual([recent, fresh]);
+    expect(await redis.zrange(keys.teamJobs(team), '0', '-1')).toEqual([recent, fresh]);
     const ttl = await redis.ttl(keys.teamJobs(team));
     expect(ttl).toBeGreaterThan(TTL_S - 60);
     expect(ttl).toBeLessThanOrEqual(TTL_S);

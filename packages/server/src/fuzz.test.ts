@@ -125,7 +125,10 @@ const request = fc.record({
   body: fc.oneof({ weight: 4, arbitrary: generateish.map((o) => JSON.stringify(o)) }, { weight: 2, arbitrary: body }),
   idempotencyKey: fc.option(fc.oneof({ weight: 4, arbitrary: printable(40) }, { weight: 1, arbitrary: printable(300) }), { nil: undefined }),
   lastEventId: fc.option(printable(40), { nil: undefined }),
-}).map(({ target: [method, path, q], ...rest }) => ({ method, path, query: q, ...rest }));
+}).map(({ target, ...rest }) => {
+  const [method, path, q] = target as [string, string, string];
+  return { method, path, query: q, ...rest };
+});
 
 function headersOf(r: { auth: string; contentType?: string; idempotencyKey?: string; lastEventId?: string }): Record<string, string> {
   const h: Record<string, string> = {};
@@ -162,7 +165,7 @@ const validGenerate = fc.record(
 const validOther = fc.oneof(
   fc.constant({ method: 'GET', url: '/v1/jobs' }),
   fc.record({ status: fc.constantFrom('queued', 'canceled'), limit: fc.integer({ min: 1, max: 100 }), campaign: metaText(0, 20) }, { requiredKeys: [] })
-    .map((q) => ({ method: 'GET', url: `/v1/jobs?${new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)]))}` })),
+    .map((q) => ({ method: 'GET', url: `/v1/jobs?${new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)]))}` })),
   fc.constant(null).map(() => ({ method: 'GET', url: `/v1/jobs/${done[2]!.id}` })),
   fc.constant(null).map(() => ({ method: 'GET', url: `/v1/jobs/${done[2]!.id}/events` })),
   fc.constant(null).map(() => ({ method: 'POST', url: `/v1/jobs/${done[2]!.id}/cancel` })),

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ErrorBody } from '@clickvid/contracts';
+import type { InjectOptions } from 'fastify';
 import { keys } from '@clickvid/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM helper shared with scripts/start.mjs
@@ -66,7 +67,7 @@ const HANG_MS = 5000;
 type Answer = { status: number | 'no answer'; code: string | null; ms: number };
 
 /** A request as a client with a 5 s timeout sees it; the request itself keeps running if it hangs. */
-async function call(opts: Parameters<typeof t.app.inject>[0] & object): Promise<Answer> {
+async function call(opts: InjectOptions): Promise<Answer> {
   const start = performance.now();
   const res = await Promise.race([t.app.inject(opts), new Promise<null>((r) => setTimeout(() => r(null), HANG_MS))]);
   const ms = Math.round(performance.now() - start);
@@ -79,7 +80,7 @@ const submit = (campaign: string) =>
 
 /** Jobs in Redis whose campaign tag is one of `tags`, read straight from the records. */
 async function jobsTagged(prefix: string): Promise<string[]> {
-  const ids = await t.deps.redis.zrange(keys.teamJobs('alpha'), 0, -1);
+  const ids = await t.deps.redis.zrange(keys.teamJobs('alpha'), '0', '-1');
   const tags: string[] = [];
   for (const id of ids) {
     const meta = await t.deps.redis.hget(keys.job(id), 'metadata');
