@@ -9,6 +9,8 @@ export const ERROR_CATALOGUE = {
   // 400
   invalid_request: { status: 400, type: 'invalid_request_error', message: 'The request is malformed.' },
   validation_failed: { status: 400, type: 'invalid_request_error', message: 'A parameter is missing or invalid.' },
+  malformed_url: { status: 400, type: 'invalid_request_error', message: 'The URL has malformed percent-encoding.' },
+  invalid_idempotency_key: { status: 400, type: 'invalid_request_error', message: 'Idempotency-Key must be 1 to 255 visible ASCII characters.' },
   // 401 / 403
   missing_api_key: { status: 401, type: 'authentication_error', message: 'No API key was given: send Authorization: Bearer <key>.' },
   invalid_api_key: { status: 401, type: 'authentication_error', message: 'The API key is not valid.' },
@@ -28,8 +30,9 @@ export const ERROR_CATALOGUE = {
   idempotency_key_in_use: { status: 409, type: 'conflict_error', message: 'A request with this Idempotency-Key is still being processed.' },
   team_exists: { status: 409, type: 'conflict_error', message: 'A team with this id already exists.' },
   api_key_revoked: { status: 409, type: 'conflict_error', message: 'The API key is revoked.' },
-  // 413 / 415
+  // 413 / 414 / 415
   payload_too_large: { status: 413, type: 'invalid_request_error', message: 'The request body is too large.' },
+  uri_too_long: { status: 414, type: 'invalid_request_error', message: 'A path segment is too long.' },
   unsupported_media_type: { status: 415, type: 'invalid_request_error', message: 'Send a JSON body with Content-Type: application/json.' },
   // 422
   idempotency_key_reused: { status: 422, type: 'invalid_request_error', message: 'This Idempotency-Key was used with a different request body.' },
@@ -41,6 +44,7 @@ export const ERROR_CATALOGUE = {
   rate_limited: { status: 429, type: 'rate_limit_error', message: 'Too many requests; retry after the time in Retry-After.' },
   quota_exceeded: { status: 429, type: 'rate_limit_error', message: 'The team has used its GPU-second quota for today.' },
   budget_exceeded: { status: 429, type: 'rate_limit_error', message: "The team has used its credit budget for this month." },
+  too_many_streams: { status: 429, type: 'rate_limit_error', message: 'The team has too many event streams open; close one or poll.' },
   // 5xx
   internal_error: { status: 500, type: 'api_error', message: 'Something went wrong on our side.' },
   service_unavailable: { status: 503, type: 'api_error', message: 'The service is not ready; retry shortly.' },

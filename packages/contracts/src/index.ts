@@ -4,7 +4,7 @@
  */
 export { ERROR_CATALOGUE, ErrorCode, ErrorBody, JobError } from './errors.js';
 export {
-  Quality, Lane, AspectRatio, JobStatus, TERMINAL_STATUSES, Metadata, JobId,
+  Quality, Lane, AspectRatio, JobStatus, TERMINAL_STATUSES, Metadata, METADATA_MAX_KEYS, JobId,
   GenerateRequest, PromoteRequest, EffectiveParams, ModelRef, Cost, Usage,
   Job, JobListQuery, JobList, JobEvent,
 } from './jobs.js';

@@ -15,9 +15,17 @@ export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'ca
 export type JobStatus = z.infer<typeof JobStatus>;
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
 
+/**
+ * Metadata text: no control characters (C0, DEL, C1). Nothing a tag needs, and they break
+ * what tags flow into: log lines, CSV exports, the usage ledger's field encoding.
+ */
+const MetadataText = (max: number) => z.string().max(max).regex(/^\P{Cc}*$/u, 'must not contain control characters');
+
+/** At most 16 keys (a job's own and, with `from_job`, those it inherits together). */
+export const METADATA_MAX_KEYS = 16;
 export const Metadata = z
-  .record(z.string().min(1).max(40), z.string().max(500))
-  .refine((m) => Object.keys(m).length <= 16, { message: 'at most 16 metadata keys' });
+  .record(MetadataText(40).min(1), MetadataText(500))
+  .refine((m) => Object.keys(m).length <= METADATA_MAX_KEYS, { message: `at most ${METADATA_MAX_KEYS} metadata keys` });
 export type Metadata = z.infer<typeof Metadata>;
 
 export const JobId = z.string().regex(/^job_[0-9a-z]{10,40}$/, 'a job id looks like job_…');

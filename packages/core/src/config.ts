@@ -18,6 +18,7 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
  */
 const EnvSchema = z.object({
   CLICKVID_REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  CLICKVID_REDIS_TIMEOUT_MS: int(50, 60_000).default(2000),
   CLICKVID_HOST: z.string().default('127.0.0.1'),
   CLICKVID_PORT: int(0, 65535).default(8080),
   CLICKVID_PUBLIC_URL: z.url().optional(),
@@ -73,10 +74,13 @@ const EnvSchema = z.object({
   CLICKVID_CREDITS_PER_GPU_SECOND: z.coerce.number().positive().default(10),
   CLICKVID_ALLOW_PRIVATE_WEBHOOKS: bool.default(false),
   CLICKVID_JOB_TTL_DAYS: int(1, 3650).default(30),
+  CLICKVID_SSE_MAX_STREAMS_PER_TEAM: int(1, 100_000).default(50),
 });
 
 export type Config = Readonly<{
   redisUrl: string;
+  /** The API server's bound on one Redis command (and on connecting): past it the request answers 503. */
+  redisTimeoutMs: number;
   host: string;
   port: number;
   /**
@@ -119,6 +123,8 @@ export type Config = Readonly<{
   creditsPerGpuSecond: number;
   allowPrivateWebhooks: boolean;
   jobTtlS: number;
+  /** Concurrent GET /v1/jobs/{id}/events streams per team, across all servers. */
+  sseMaxStreamsPerTeam: number;
 }>;
 
 export class ConfigError extends Error {
@@ -142,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const publicUrl = (e.CLICKVID_PUBLIC_URL ?? `http://${e.CLICKVID_HOST}:${e.CLICKVID_PORT}`).replace(/\/+$/, '');
   const config: Config = {
     redisUrl: e.CLICKVID_REDIS_URL,
+    redisTimeoutMs: e.CLICKVID_REDIS_TIMEOUT_MS,
     host: e.CLICKVID_HOST,
     port: e.CLICKVID_PORT,
     publicUrl,
@@ -195,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     creditsPerGpuSecond: e.CLICKVID_CREDITS_PER_GPU_SECOND,
     allowPrivateWebhooks: e.CLICKVID_ALLOW_PRIVATE_WEBHOOKS,
     jobTtlS: e.CLICKVID_JOB_TTL_DAYS * 86_400,
+    sseMaxStreamsPerTeam: e.CLICKVID_SSE_MAX_STREAMS_PER_TEAM,
   };
   return Object.freeze(config);
 }

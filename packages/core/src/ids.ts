@@ -12,11 +12,24 @@ let seq = 0;
  */
 export function newId(prefix: 'job' | 'ast' | 'evt' | 'req' | 'key'): string {
   const now = Date.now();
+  return `${prefix}_${timePart(now)}${sequence(now)}${randomPart()}`;
+}
+
+/** The smallest job id minted at `ms`: every id of a job created before it sorts below it. */
+export function idBefore(ms: number): string {
+  return `job_${timePart(ms)}`;
+}
+
+const timePart = (ms: number) => Math.max(0, ms).toString(36).padStart(9, '0');
+
+function sequence(now: number): string {
   seq = now === lastMs ? seq + 1 : 0;
   lastMs = now;
-  const time = now.toString(36).padStart(9, '0');
-  const s = (seq % 36 ** 4).toString(36).padStart(4, '0');
+  return (seq % 36 ** 4).toString(36).padStart(4, '0');
+}
+
+function randomPart(): string {
   let rand = '';
   for (const b of randomBytes(10)) rand += ALPHABET[b % 36];
-  return `${prefix}_${time}${s}${rand}`;
+  return rand;
 }

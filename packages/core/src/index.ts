@@ -2,7 +2,7 @@
 export { loadConfig, loadConfigOrExit, ConfigError, REPO_ROOT, type Config } from './config.js';
 export { newId } from './ids.js';
 export { keys, QUEUE_NAMES } from './keys.js';
-export { createRedis, type Redis } from './redis.js';
+export { createRedis, createServerRedis, isRedisUnavailable, redisReady, type Redis } from './redis.js';
 export { JobStore, type StoredJob, type JobUpdate } from './job-store.js';
 export { ModelManifest, type ManifestTier, type ManifestVariant } from './manifest.js';
 export { Tokenizer, type TextSpec, type Tokens } from './tokenizer.js';

@@ -1,5 +1,6 @@
 import { Job, type JobError, type JobStatus, type Lane } from '@clickvid/contracts';
 import type { Redis } from 'ioredis';
+import { idBefore } from './ids.js';
 import { keys } from './keys.js';
 
 /** A job as stored: the public Job plus the owning team and the lane it runs in. */
@@ -75,7 +76,11 @@ export class JobStore {
       tx.hset(keys.job(job.id), fields)
         .expire(keys.job(job.id), this.ttlS)
         // Score 0: the index is ordered by id, which sorts by creation (see newId), so cursors are exact.
-        .zadd(keys.teamJobs(team), 0, job.id);
+        .zadd(keys.teamJobs(team), 0, job.id)
+        // The index lives as long as the records it points to: ids older than the TTL go
+        // (a lexical range, since ids start with their time), and the key expires with its newest job.
+        .zremrangebylex(keys.teamJobs(team), '-', `(${idBefore(Date.now() - this.ttlS * 1000)}`)
+        .expire(keys.teamJobs(team), this.ttlS);
       if (job.status === 'queued') tx.zadd(keys.laneQueued(lane), Date.parse(job.created_at), job.id).zrank(keys.laneQueued(lane), job.id);
       return tx.length - before;
     });

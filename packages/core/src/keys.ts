@@ -5,8 +5,13 @@
 export const keys = {
   /** Hash: one field per Job property, JSON-encoded, plus `team`. */
   job: (id: string) => `cv:job:${id}`,
-  /** Sorted set of a team's job ids, all scored 0: ordered by id, which sorts by creation. */
+  /**
+   * Sorted set of a team's job ids, all scored 0: ordered by id, which sorts by creation.
+   * Ids older than the job TTL are trimmed on every add, and the key expires with its newest job.
+   */
   teamJobs: (team: string) => `cv:team:${team}:jobs`,
+  /** Sorted set of a team's open event streams (request id), scored by lease expiry (ms): the SSE cap. */
+  teamStreams: (team: string) => `cv:team:${team}:streams`,
   /** Hash: team name, webhook secret, created_at, settings (JSON: the team's overrides of the defaults). */
   team: (team: string) => `cv:team:${team}`,
   /** Sorted set of team ids, scored by creation time (ms). */
@@ -23,9 +28,9 @@ export const keys = {
   apiKeyById: (id: string) => `cv:apikey-id:${id}`,
   /** Pub/sub channel: `key:<sha256>` or `team:<id>`, telling every server to drop cached authentications. */
   authEvents: () => 'cv:events:auth',
-  /** String (JSON): the first response to an Idempotency-Key; 24 h TTL. */
+  /** String (JSON): a pending claim (10 s, renewed) and then the first response to an Idempotency-Key (24 h). */
   idempotency: (team: string, keyHash: string) => `cv:idem:${team}:${keyHash}`,
-  /** String: the child job id of a promotion, per (job, quality). */
+  /** String: the child job id of a promotion, per (job, quality): a 10 s claim until the job exists, then the job TTL. */
   promotion: (jobId: string, quality: string) => `cv:promote:${jobId}:${quality}`,
   /** Sorted set of queued job ids per lane, scored by enqueue time: queue positions. */
   laneQueued: (lane: string) => `cv:lane:${lane}:queued`,

@@ -7,12 +7,14 @@ import { keys } from './keys.js';
 import type { Storage } from './storage/types.js';
 
 /**
- * The output cache key: everything that determines the pixels. Same model file,
- * variant, normalized prompt, seed and frame parameters → same video.
+ * The output cache key: the team, and everything that determines the pixels (model file,
+ * variant, normalized prompt, seed, frame parameters). Per team, because a hit is visible
+ * (`cache_hit: true`, cost 0): a shared key let one team test whether another had
+ * rendered a given prompt and seed, and get its render for free.
  */
-export function contentKey(model: ModelRef, normalizedPrompt: string, p: EffectiveParams): string {
+export function contentKey(team: string, model: ModelRef, normalizedPrompt: string, p: EffectiveParams): string {
   return createHash('sha256')
-    .update(JSON.stringify([model.sha256, model.variant, normalizedPrompt, p.seed, p.frames, p.fps, p.width, p.height]))
+    .update(JSON.stringify([team, model.sha256, model.variant, normalizedPrompt, p.seed, p.frames, p.fps, p.width, p.height]))
     .digest('hex');
 }
 

@@ -7,7 +7,8 @@ const SEP = '\u001f';
 
 /**
  * GPU-seconds, credits and job counts per team, UTC day, quality and campaign tag.
- * One hash per (team, day); fields are `quality␟campaign␟metric`.
+ * One hash per (team, day); fields are `quality␟campaign␟metric` (␟ is U+001F), read back
+ * by the first and last separator (see parseField), so any campaign string round-trips.
  */
 export class UsageLedger {
   constructor(private readonly redis: Redis) {}
@@ -41,9 +42,9 @@ export class UsageLedger {
     res.forEach(([, h], i) => {
       const byGroup = new Map<string, UsageRow>();
       for (const [field, value] of Object.entries((h ?? {}) as Record<string, string>)) {
-        const parts = field.split(SEP);
-        if (parts.length !== 3) continue;
-        const [quality, campaign, metric] = parts as [Quality, string, string];
+        const parsed = parseField(field);
+        if (!parsed) continue;
+        const { quality, campaign, metric } = parsed;
         const g = `${quality}${SEP}${campaign}`;
         const row = byGroup.get(g) ?? { day: days[i]!, quality, campaign: campaign || null, jobs: 0, gpu_seconds: 0, credits: 0 };
         if (metric === 'jobs') row.jobs = Number(value);
@@ -55,6 +56,18 @@ export class UsageLedger {
     });
     return rows;
   }
+}
+
+/**
+ * Splits `quality␟campaign␟metric` at its first and last separators. Quality and metric
+ * never contain one, so a campaign may hold anything, the separator included: splitting
+ * at every separator dropped such rows from reports while the quota still counted them.
+ */
+function parseField(field: string): { quality: Quality; campaign: string; metric: string } | null {
+  const first = field.indexOf(SEP);
+  const last = field.lastIndexOf(SEP);
+  if (first === -1 || first === last) return null;
+  return { quality: field.slice(0, first) as Quality, campaign: field.slice(first + 1, last), metric: field.slice(last + 1) };
 }
 
 export const round = (x: number, digits = 6) => Number(x.toFixed(digits));

@@ -26,6 +26,9 @@ export async function buildApp(d: Deps, logger: Logger) {
     genReqId: requestIds(),
     // Only proxies on private networks may name the client: per-address limits count by it.
     trustProxy: d.config.trustProxy,
+    // Errors the router raises before any route or hook (bad percent-encoding, an over-long
+    // path segment) go through the same envelope as the rest, not Fastify's own body.
+    frameworkErrors: (err, req, reply) => void sendError(req, reply, err),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

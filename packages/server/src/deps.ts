@@ -1,10 +1,11 @@
 import {
-  AssetStore, createQueues, createRedis, createStorage, JobStore, ModelRegistry, OutputCache, TeamStore, UsageLedger,
+  AssetStore, createQueues, createRedis, createServerRedis, createStorage, redisReady, JobStore, ModelRegistry, OutputCache, TeamStore, UsageLedger,
   type Config, type Queues, type Redis, type Storage,
 } from '@clickvid/core';
 import { Authenticator } from './auth.js';
 import { JobEvents } from './events.js';
 import { Idempotency } from './idempotency.js';
+import { StreamSlots } from './internal/stream-slots.js';
 import { JobsService } from './jobs-service.js';
 import { WebhookTargets } from './internal/webhook-url.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -24,6 +25,8 @@ export interface Deps {
   queues: Queues;
   cache: OutputCache;
   idempotency: Idempotency;
+  /** The per-team cap on open event streams. */
+  streams: StreamSlots;
   events: JobEvents;
   metrics: Metrics;
   jobs: JobsService;
@@ -34,12 +37,19 @@ export interface Deps {
 
 export async function createDeps(config: Config, registry = ModelRegistry.load(config.model.dir, config.model.name)): Promise<Deps> {
   // Auto-pipelining: the single commands of all requests in one event-loop turn (idempotency
-  // keys, job reads) go to Redis in one write. BullMQ gets a plain connection of its own:
+  // keys, job reads) go to Redis in one write. BullMQ gets a connection of its own:
   // it defines 66 scripts on its connection, and ioredis copies them into every pipeline
-  // and transaction made on it (~35 µs each).
-  const redis = createRedis(config.redisUrl, { enableAutoPipelining: true });
-  const queueConn = createRedis(config.redisUrl);
+  // and transaction made on it (~35 µs each). Both fail fast while Redis is down (see
+  // createServerRedis): a request answers 503 instead of hanging, and nothing it sent is
+  // replayed after it was answered. The subscriber keeps the default: it only listens.
+  const redis = createServerRedis(config.redisUrl, config.redisTimeoutMs, { enableAutoPipelining: true });
+  const queueConn = createServerRedis(config.redisUrl, config.redisTimeoutMs);
   const sub = createRedis(config.redisUrl);
+  // An outage is reported by /readyz and by every request's 503; without a listener ioredis
+  // would print each reconnect failure to stderr.
+  for (const c of [redis, queueConn, sub]) c.on('error', () => undefined);
+  // Without an offline queue, commands sent before the connection is ready would fail.
+  await Promise.all([redisReady(redis, 30_000), redisReady(queueConn, 30_000)]);
   const store = new JobStore(redis, config.jobTtlS);
   const assets = new AssetStore(redis, config.jobTtlS);
   const teams = new TeamStore(redis, config.teamDefaults);
@@ -58,6 +68,7 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
     config, redis, sub, store, assets, teams, ledger, registry, storage, queues, cache, metrics, events, jobs, webhookTargets,
     idempotency: new Idempotency(redis),
     auth,
+    streams: new StreamSlots(redis, config.sseMaxStreamsPerTeam),
     async close() {
       await Promise.allSettled([queues.draft.close(), queues.final.close(), queues.webhooks.close()]);
       await auth.close();

@@ -1,5 +1,5 @@
 import { ERROR_CATALOGUE, type ErrorBody, type ErrorCode } from '@clickvid/contracts';
-import { ModelError, TeamStoreError } from '@clickvid/core';
+import { isRedisUnavailable, ModelError, TeamStoreError } from '@clickvid/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 
@@ -45,11 +45,21 @@ export function toApiError(err: unknown): ApiError {
     const msg = fe.validation.map((v) => `${v.instancePath.replace(/^\//, '').replace(/\//g, '.') || fe.validationContext}: ${v.message}`).join('; ');
     return new ApiError('validation_failed', msg, { param });
   }
+  // Redis unreachable (closed, refused, timed out, still loading its data): the caller should
+  // retry, and nothing of this request was left to run later (see createServerRedis).
+  if (isRedisUnavailable(err)) return unavailable();
   switch (fe.code) {
+    // Framework errors (Fastify's frameworkErrors option routes them here): raised before a route matched.
+    case 'FST_ERR_BAD_URL':
+      return new ApiError('malformed_url', 'The URL has malformed percent-encoding.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError('uri_too_long', 'A path segment is over 100 characters; no id is that long.');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError('payload_too_large');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ApiError('unsupported_media_type');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ApiError('invalid_request', 'The body is not valid JSON.');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new ApiError('invalid_request', 'The body is empty; send a JSON object.');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -63,9 +73,16 @@ export function toApiError(err: unknown): ApiError {
   return new ApiError('internal_error');
 }
 
+/** 503 service_unavailable: the store is unreachable; a retry a moment later may work. */
+export function unavailable(): ApiError {
+  return new ApiError('service_unavailable', 'The job store is unreachable; retry shortly.', { headers: { 'retry-after': '2' } });
+}
+
 export function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const api = toApiError(err);
   if (api.code === 'internal_error') req.log.error({ err }, 'unhandled error');
+  // Framework errors are raised before the onRequest hooks that set it.
+  reply.header('x-request-id', req.id);
   for (const [k, v] of Object.entries(api.opts.headers ?? {})) reply.header(k, v);
   return reply.status(api.status).type('application/json').send(errorBody(api.code, api.message, req.id, api.opts.param, api.opts.details));
 }

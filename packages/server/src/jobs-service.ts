@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { GenerateRequest, Job, Quality } from '@clickvid/contracts';
+import { Metadata, METADATA_MAX_KEYS, type GenerateRequest, type Job, type Quality } from '@clickvid/contracts';
 import {
   contentKey, keys, enqueueJobWebhook, jobLabels, laneFor, liveWorkers, newId, round,
   type AssetStore, type Config, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
@@ -7,6 +7,7 @@ import {
 } from '@clickvid/core';
 import { creditsThisMonth } from '@clickvid/core';
 import { ApiError } from './errors.js';
+import { Claim } from './internal/claim.js';
 import { JobWriter } from './internal/job-writer.js';
 import { moderatePrompt } from './internal/moderation.js';
 import type { WebhookTargets } from './internal/webhook-url.js';
@@ -74,7 +75,7 @@ export class JobsService {
       prompt,
       quality,
       params: { ...inherit, ...pick(req, ['duration_s', 'fps', 'aspect_ratio', 'seed']) },
-      metadata: { ...(parent?.metadata ?? {}), ...(req.metadata ?? {}) },
+      metadata: parent ? mergedMetadata(parent, req.metadata) : (req.metadata ?? {}),
       webhookUrl: req.webhook_url ?? null,
       parentId: parent?.id ?? null,
       allowDegrade: true,
@@ -95,9 +96,13 @@ export class JobsService {
     }
     const key = keys.promotion(id, quality);
     const childId = newId('job');
-    const won = await this.d.redis.set(key, childId, 'EX', this.d.config.jobTtlS, 'NX');
-    if (!won) {
-      const existing = await this.waitForJob((await this.d.redis.get(key))!);
+    // A short claim, renewed while the job is created, that becomes the lasting (job, quality)
+    // record only once the job exists: a server dying in between blocks the promotion for
+    // seconds, not for the record's 30 days.
+    const claim = await Claim.take(this.d.redis, key, childId);
+    if (!claim) {
+      const existing = await this.waitForPromotion(key);
+      if (!existing) return this.promote(team, id, quality, webhookUrl); // the claimant gave up: take it now
       return { job: await this.present(existing), created: false };
     }
     try {
@@ -114,9 +119,10 @@ export class JobsService {
         },
         childId,
       );
+      await claim.commit(childId, this.d.config.jobTtlS).catch(() => claim.abandon());
       return { job, created: true };
     } catch (err) {
-      await this.d.redis.del(key);
+      await claim.release().catch(() => claim.abandon());
       throw err;
     }
   }
@@ -225,7 +231,7 @@ export class JobsService {
       finished_at: null,
     };
 
-    return this.writer.write({ job, team: team.id, lane, contentKey: contentKey(model, encoded.normalized, params) });
+    return this.writer.write({ job, team: team.id, lane, contentKey: contentKey(team.id, model, encoded.normalized, params) });
   }
 
   /**
@@ -252,15 +258,43 @@ export class JobsService {
     return snap.value;
   }
 
-  /** Another request is creating this job right now (promotion race): wait briefly for it. */
-  private async waitForJob(id: string): Promise<StoredJob> {
+  /**
+   * Another request is creating this promotion right now: wait briefly for its job. Null
+   * when its claim went away without a job (it failed, or its server died).
+   */
+  private async waitForPromotion(key: string): Promise<StoredJob | null> {
     for (let i = 0; i < 50; i++) {
-      const s = await this.d.store.get(id);
+      const childId = await this.d.redis.get(key);
+      if (!childId) return null;
+      const s = await this.d.store.get(childId);
       if (s) return s;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new ApiError('idempotency_key_in_use', 'This promotion is still being created; retry shortly.', { headers: { 'retry-after': '1' } });
   }
+}
+
+/**
+ * An iteration's metadata: the parent's, overridden by the request's. The limits apply to
+ * the result, or a chain of from_job calls would add 16 keys a step without end.
+ */
+function mergedMetadata(parent: Job, own: Record<string, string> | undefined): Record<string, string> {
+  const merged = { ...parent.metadata, ...own };
+  const n = Object.keys(merged).length;
+  if (n > METADATA_MAX_KEYS) {
+    throw new ApiError(
+      'validation_failed',
+      `metadata: with the ${Object.keys(parent.metadata).length} keys inherited from ${parent.id}, the job would have ${n} keys; at most ${METADATA_MAX_KEYS}.`,
+      { param: 'metadata' },
+    );
+  }
+  // The parent may predate a rule (control characters): refuse with the rule, not a 500.
+  const checked = Metadata.safeParse(merged);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw new ApiError('validation_failed', `metadata (with what ${parent.id} passes on): ${issue.message}`, { param: ['metadata', ...issue.path].join('.') });
+  }
+  return checked.data;
 }
 
 function pick<T extends object, K extends keyof T>(o: T, ks: K[]): Partial<Pick<T, K>> {

@@ -110,7 +110,7 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   }
   // prompt_not_understood (a ModelError) is unrecoverable: classifyError reads its code.
   const prompt = d.registry.encodePrompt(job.prompt);
-  const key = contentKey(ref, prompt.normalized, p);
+  const key = contentKey(team, ref, prompt.normalized, p);
 
   // start() was the cancellation check before inference: only a cache lookup lies between.
   const hit = await d.cache?.lookup(key);

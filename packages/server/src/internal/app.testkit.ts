@@ -8,9 +8,12 @@ import { startRedis } from '../../../../test/harness.js';
 import { buildApp } from '../app.js';
 import { createDeps } from '../deps.js';
 
-/** A real app on a real redis-server and the shipped model, for inject() tests. Two teams. */
-export async function testApp(env: Record<string, string> = {}) {
-  const redis = await startRedis();
+/**
+ * A real app on a real redis-server and the shipped model, for inject() tests. Two teams.
+ * Pass `redisUrl` to use a redis-server the test controls (and stops) itself.
+ */
+export async function testApp(env: Record<string, string> = {}, opts: { redisUrl?: string } = {}) {
+  const redis = opts.redisUrl ? { url: opts.redisUrl, stop: async () => undefined } : await startRedis();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'cv-app-'));
   const config = loadConfig({
     CLICKVID_REDIS_URL: redis.url,

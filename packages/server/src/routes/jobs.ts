@@ -2,6 +2,9 @@ import { ErrorBody, GenerateRequest, Job, JobEvent, JobList, JobListQuery, Promo
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { checkIdempotencyKey } from '../idempotency.js';
+import { StreamSlots } from '../internal/stream-slots.js';
 
 const IdParams = z.object({ id: z.string().max(64) });
 const IdemHeaders = z.object({ 'idempotency-key': z.string().optional() }).loose();
@@ -17,9 +20,9 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
       response: { 200: Job, 202: Job, ...errors },
     },
   }, async (req, reply) => {
-    const key = req.headers['idempotency-key'];
+    const key = checkIdempotencyKey(req.headers['idempotency-key']);
     const work = async () => ({ status: 202, body: await d.jobs.generate(req.team, req.body) });
-    const res = key ? await d.idempotency.run(req.team.id, key, { route: 'generate', body: req.body }, work) : { ...(await work()), replayed: false };
+    const res = key !== undefined ? await d.idempotency.run(req.team.id, key, { route: 'generate', body: req.body }, work) : { ...(await work()), replayed: false };
     if (res.replayed) reply.header('idempotent-replayed', 'true');
     // The body is a Job the service built (or the stored first answer to this key), typed
     // as the contract's: checking it against the schema again cost a fifth of a submit's CPU.
@@ -57,6 +60,8 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
       response: { 200: Job, 202: Job, ...errors },
     },
   }, async (req, reply) => {
+    // Promotion is idempotent per (job, quality) by itself; a bad key is still the caller's bug to hear about.
+    checkIdempotencyKey(req.headers['idempotency-key']);
     const body = PromoteRequest.parse(req.body ?? {});
     const { job, created } = await d.jobs.promote(req.team, req.params.id, body.quality, body.webhook_url);
     if (!created) reply.header('idempotent-replayed', 'true');
@@ -65,14 +70,21 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
 
   app.get('/v1/jobs/:id/events', {
     schema: {
-      summary: 'Server-sent events: status and progress until the job ends (event: done).',
+      summary: 'Server-sent events: status and progress until the job ends (event: done). Each event has an `id:`; reconnect with Last-Event-ID to resume without repeats.',
       tags: ['jobs'],
       params: IdParams,
+      headers: z.object({ 'last-event-id': z.string().max(200).optional() }).loose(),
       produces: ['text/event-stream'],
       response: { 200: JobEvent.describe('each `data:` line'), ...errors },
     },
   }, async (req, reply) => {
     await d.jobs.get(req.team, req.params.id); // 404 before the stream opens
+    const slot = await d.streams.acquire(req.team.id, req.id);
+    if (!slot) {
+      throw new ApiError('too_many_streams', `The team has ${d.config.sseMaxStreamsPerTeam} event streams open; close one, or poll GET /v1/jobs/${req.params.id}.`, {
+        headers: { 'retry-after': '5' },
+      });
+    }
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -83,17 +95,21 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
       'x-request-id': req.id,
     });
     let closed = false;
-    let last = '';
-    const send = (type: JobEvent['type'], job?: Job) => {
+    // The id of an event is the state it reports (see eventId). A client resuming with
+    // Last-Event-ID gets only what changed since, and `done` at once if the job ended.
+    let last = req.headers['last-event-id'] ?? '';
+    const send = (type: JobEvent['type'], job?: Job, id?: string) => {
       if (closed) return;
-      res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...(job ? { job } : {}) })}\n\n`);
+      res.write(`${id ? `id: ${id}\n` : ''}event: ${type}\ndata: ${JSON.stringify({ type, ...(job ? { job } : {}) })}\n\n`);
     };
     const finish = () => {
       if (closed) return;
       closed = true;
       clearInterval(heartbeat);
       clearInterval(poll);
+      clearInterval(lease);
       off();
+      void slot.release().catch(() => undefined);
       res.end();
     };
     // Updates arrive by pub/sub; a slow poll covers queue-position changes and missed messages.
@@ -101,19 +117,24 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
       const s = await d.store.get(req.params.id);
       if (!s || closed) return;
       const job = await d.jobs.present(s);
-      const sig = `${job.status}|${job.progress}|${job.queue_position}`;
-      if (sig === last) return;
-      const type = sig.split('|')[0] === last.split('|')[0] ? 'progress' : 'status';
-      last = sig;
+      const id = eventId(job);
+      if (id === last) return;
+      const type = statusOf(id) === statusOf(last) ? 'progress' : 'status';
+      last = id;
       if (TERMINAL_STATUSES.includes(job.status)) {
-        send('done', job);
+        send('done', job, id);
         finish();
-      } else send(type, job);
+      } else send(type, job, id);
     };
     const off = d.events.on(req.params.id, () => void refresh().catch(() => undefined));
     const heartbeat = setInterval(() => send('heartbeat'), 15_000);
     const poll = setInterval(() => void refresh().catch(() => undefined), 1000);
+    const lease = setInterval(() => void slot.renew().catch(() => undefined), StreamSlots.RENEW_MS);
     req.raw.on('close', finish);
-    await refresh();
+    await refresh().catch(() => undefined);
   });
 };
+
+/** An event's id: the state it shows. Two events with the same id show the same thing. */
+const eventId = (job: Job) => `${job.status}|${job.progress}|${job.queue_position ?? ''}`;
+const statusOf = (id: string) => id.split('|')[0];
