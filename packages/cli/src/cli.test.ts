@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,10 +25,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(args: string[], env: Record<string, string> = {}, cwd = dir): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: dir,
+      cwd,
       env: { ...process.env, CLICKVID_API_URL: stack.url, CLICKVID_API_KEY: stack.apiKey, XDG_CONFIG_HOME: join(dir, 'xdg'), ...env },
     });
     let stdout = '';
@@ -68,6 +68,20 @@ describe.skipIf(!BUILT)('clickvid CLI (built; run `npx turbo run build --filter=
     const r = await cli(['models', '--json'], { CLICKVID_API_KEY: '', CLICKVID_API_URL: '' });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ object: 'list' });
+  });
+
+  it('does not send the profile\'s key to the host a parent directory\'s dev.json names', async () => {
+    const project = join(dir, 'untrusted', 'project');
+    await mkdir(join(dir, 'untrusted', '.clickvid'), { recursive: true });
+    await mkdir(project, { recursive: true });
+    // The dev.json names only a URL (the fake API, which would accept the key); the profile's key is stored for another host.
+    await writeFile(join(dir, 'untrusted', '.clickvid', 'dev.json'), JSON.stringify({ url: stack.url }));
+    await mkdir(join(dir, 'xdg', 'clickvid'), { recursive: true });
+    await writeFile(join(dir, 'xdg', 'clickvid', 'config.json'), JSON.stringify({ url: 'https://api.clickvid.example', apiKey: stack.apiKey }));
+    const r = await cli(['models', '--json'], { CLICKVID_API_KEY: '', CLICKVID_API_URL: '' }, project);
+    await rm(join(dir, 'xdg', 'clickvid', 'config.json'));
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'missing_api_key', message: expect.stringContaining('belongs to https://api.clickvid.example') } });
   });
 
   it('batch writes plain progress lines without a TTY, a JUnit report, and exits 1 when a row fails', async () => {

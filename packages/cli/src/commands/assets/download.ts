@@ -11,7 +11,7 @@ export default class AssetsDownload extends BaseCommand<typeof AssetsDownload> {
   };
 
   async run(): Promise<{ path: string; bytes: number; asset_id: string }> {
-    const spinner = this.spinner(`downloading ${this.args.id}`);
+    const spinner = await this.spinner(`downloading ${this.args.id}`);
     let saved: DownloadResult;
     try {
       saved = await (await this.client()).assets.download(this.args.id, this.flags.out);
