@@ -16,7 +16,7 @@ export class APIPromise<T> extends Promise<T> {
     this.#response = response;
   }
 
-  // Promises derived with then/catch/finally are plain promises.
+  /** @internal Promises derived with then/catch/finally are plain promises. */
   static override get [Symbol.species]() {
     return Promise;
   }
@@ -26,6 +26,7 @@ export class APIPromise<T> extends Promise<T> {
     return this.#response;
   }
 
+  /** @internal */
   override then<R1 = T, R2 = never>(
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
@@ -33,10 +34,12 @@ export class APIPromise<T> extends Promise<T> {
     return this.#response.then((r) => r.data).then(onfulfilled, onrejected);
   }
 
+  /** @internal */
   override catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
     return this.then(undefined, onrejected);
   }
 
+  /** @internal */
   override finally(onfinally?: (() => void) | null): Promise<T> {
     return this.then().finally(onfinally);
   }

@@ -26,8 +26,11 @@ export interface SignOptions {
 
 /** The three headers of a signed delivery (a type alias, so it passes as {@link WebhookHeaders}). */
 export type SignedHeaders = {
+  /** The delivery's id, stable across retries. */
   'webhook-id': string;
+  /** Unix seconds when it was signed. */
   'webhook-timestamp': string;
+  /** `v1,<base64 HMAC-SHA256>`. */
   'webhook-signature': string;
 };
 

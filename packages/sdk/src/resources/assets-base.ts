@@ -5,7 +5,10 @@ import type { RequestOptions, Transport } from '../internal/transport.js';
 /** Assets: the video and poster files a job produced. */
 export class Assets {
   /** @internal */
-  constructor(protected readonly transport: Transport) {}
+  constructor(
+    /** @internal */
+    protected readonly transport: Transport,
+  ) {}
 
   /** Metadata and a fresh signed URL (short TTL, see `expires_at`): fetch the bytes from `url`, with no API key. */
   retrieve(id: string, options: RequestOptions = {}): APIPromise<Asset> {

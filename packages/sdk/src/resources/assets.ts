@@ -10,16 +10,21 @@ import { backoffMs, isRetryableNetworkError, isRetryableStatus, sleep } from '..
 import { toAPIError } from '../internal/transport.js';
 import { Assets as BaseAssets } from './assets-base.js';
 
+/** Options of `assets.download`. */
 export interface DownloadOptions {
   /** A file path, or an existing directory to put `<asset id>.<ext>` in. @defaultValue the current directory */
   path?: string | undefined;
+  /** Aborts the download; no file is left behind. */
   signal?: AbortSignal | undefined;
 }
 
+/** What `assets.download` wrote. */
 export interface DownloadResult {
   /** Absolute path of the written file. */
   path: string;
+  /** Size of the file, checked against the asset's `bytes` and `sha256`. */
   bytes: number;
+  /** The asset's metadata, as fetched for the download. */
   asset: Asset;
 }
 

@@ -34,9 +34,11 @@ export interface CreateOptions extends RequestOptions {
   idempotencyKey?: string | undefined;
 }
 
+/** Parameters of `jobs.promote`. */
 export interface PromoteParams {
   /** @defaultValue 'final' */
   quality?: Quality | undefined;
+  /** POST the finished job here (Standard Webhooks signature). */
   webhookUrl?: string | undefined;
   /** Same as `webhookUrl`. */
   webhook_url?: string | undefined;
@@ -48,12 +50,15 @@ export type JobListParams = Omit<JobListQuery, 'limit'> & {
   limit?: number | undefined;
 };
 
+/** Options of `jobs.stream`. */
 export interface StreamOptions {
+  /** Closes the stream; the loop then throws {@link APIUserAbortError}. */
   signal?: AbortSignal | undefined;
 }
 
 /** Jobs: submit, inspect, list, cancel, promote, follow. */
 export class Jobs {
+  /** @internal */
   constructor(private readonly transport: Transport) {}
 
   /** Submit a prompt; resolves with the queued job (HTTP 202). */

@@ -2,8 +2,11 @@ import type { ApiResponse } from '../internal/transport.js';
 
 /** What a list endpoint answers: one page of items and the cursor of the next. */
 export interface ListBody<Item> {
+  /** Always `list`. */
   object: 'list';
+  /** The items of the page. */
   data: Item[];
+  /** The cursor of the next page; null on the last. */
   next_cursor: string | null;
 }
 
@@ -12,6 +15,7 @@ export interface ListBody<Item> {
  * every item of this page and of all the pages after it.
  */
 export class Page<Item> implements AsyncIterable<Item> {
+  /** Always `list`. */
   readonly object = 'list';
   /** The items of this page. */
   readonly data: Item[];
