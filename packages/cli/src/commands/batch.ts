@@ -10,6 +10,7 @@ import { toJUnit } from '../internal/batch/report.js';
 import { runBatch, type BatchProgress, type BatchSummary } from '../internal/batch/runner.js';
 import type { RowState } from '../internal/batch/state.js';
 import { atomicWrite } from '../internal/batch/state.js';
+import { JSON_EXAMPLES } from '../internal/json-examples.js';
 
 export default class Batch extends BaseCommand<typeof Batch> {
   static override description = `Render every row of a manifest (.jsonl or .csv), for CI.
@@ -17,6 +18,8 @@ export default class Batch extends BaseCommand<typeof Batch> {
 Rows are {prompt, quality?, seed?, name?, metadata?}; a CSV has a header row with prompt,quality,seed,name and metadata.<key> columns. Each row's Idempotency-Key derives from the manifest's sha256, the row index and the request, so a re-run or --resume never renders a row twice. Progress is kept in <out-dir>/.clickvid-batch.json.
 
 --budget-gpu-seconds checks the tiers' estimates from GET /v1/models (the figure the server puts on each job) before submitting anything, refuses to start when it is over, and stops submitting once actual spend would pass it.`;
+
+  static jsonExample = JSON_EXAMPLES.batch;
 
   static override examples = [
     '<%= config.bin %> batch campaign.jsonl --concurrency 8 --report summary.json',

@@ -83,3 +83,9 @@ function toProfile(value: unknown, where: string): Profile {
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/** A key as it may be shown: its first 6 and last 4 characters. */
+export function maskKey(key: string | undefined): string | null {
+  if (!key) return null;
+  return key.length <= 12 ? '****' : `${key.slice(0, 6)}…${key.slice(-4)}`;
+}

@@ -2,9 +2,11 @@ import { Args, Flags } from '@oclif/core';
 import type { DownloadResult } from '@clickvid/sdk';
 import { BaseCommand } from '../../base.js';
 import { formatBytes } from '../../internal/format.js';
+import { JSON_EXAMPLES } from '../../internal/json-examples.js';
 
 export default class AssetsDownload extends BaseCommand<typeof AssetsDownload> {
   static override description = 'Download an asset (checked against its size and sha256).';
+  static jsonExample = JSON_EXAMPLES.download;
   static override args = { id: Args.string({ description: 'Asset id.', required: true }) };
   static override flags = {
     out: Flags.string({ char: 'o', description: 'File or directory to write to.', default: '.' }),

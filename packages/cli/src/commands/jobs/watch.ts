@@ -3,9 +3,12 @@ import type { JobEvent } from '@clickvid/sdk';
 import { BaseCommand } from '../../base.js';
 import { colorStatus } from '../../internal/format.js';
 import { paint } from '../../internal/style.js';
+import { JSON_EXAMPLES } from '../../internal/json-examples.js';
 
 export default class JobsWatch extends BaseCommand<typeof JobsWatch> {
   static override description = 'Print a job\'s live events, one line each (NDJSON with --json), until it finishes.';
+  static jsonExample = JSON_EXAMPLES.jobEvents;
+  static jsonLines = true;
   static override args = { id: Args.string({ description: 'Job id.', required: true }) };
 
   async run(): Promise<void> {
