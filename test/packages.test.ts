@@ -116,7 +116,7 @@ describe('the installed bin', () => {
     expect(generateHelp.stdout).toContain('--wait');
   });
 
-  it('loads no command, SDK, undici, zod, ora or chalk for --version, --help and generate --help', async () => {
+  it('loads no command (ours or a plugin\'s), SDK, undici, zod, ora or chalk for --version, --help and generate --help', async () => {
     const hook = path.join(tmp, 'trace.mjs');
     writeFileSync(hook, TRACE_HOOK);
     for (const args of [['--version'], ['--help'], ['generate', '--help']]) {
@@ -125,7 +125,7 @@ describe('the installed bin', () => {
       expect(r.code, r.stderr).toBe(0);
       const loaded = readFileSync(log, 'utf8');
       expect(loaded).toContain('/node_modules/@oclif/core/'); // the trace works
-      for (const heavy of ['/node_modules/undici/', '/node_modules/zod/', '/node_modules/ora/', '/node_modules/chalk/', '/node_modules/@clickvid/', '/clickvid/dist/commands/']) {
+      for (const heavy of ['/node_modules/undici/', '/node_modules/zod/', '/node_modules/ora/', '/node_modules/chalk/', '/node_modules/@clickvid/', '/clickvid/dist/commands/', '/plugin-autocomplete/lib/commands/']) {
         expect(loaded, `${args.join(' ')} loaded ${heavy}`).not.toContain(heavy);
       }
     }
@@ -161,7 +161,7 @@ ${kind === 'esm' ? "import { Clickvid, VERSION } from '@clickvid/sdk';" : "const
       writeFileSync(file, script(kind));
       const r = await run(process.execPath, [file], { env: stackEnv() });
       expect(r.code, r.stderr).toBe(0);
-      // A genuine CommonJS build: no require(esm) (which warns on Node 20) and no ESM file behind require().
+      // A genuine CommonJS build behind require(): the dist/cjs entry, and nothing on stderr.
       expect(r.stderr).toBe('');
       const result = JSON.parse(r.stdout) as { version: string; status: string; bytes: number; entry: string };
       expect(result).toMatchObject({ status: 'succeeded', version: JSON.parse(readFileSync(path.join(app, 'node_modules/@clickvid/sdk/package.json'), 'utf8')).version });
