@@ -1,9 +1,10 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import chalk from 'chalk';
-import ora, { type Ora } from 'ora';
-import { APIError, Clickvid, ClickvidError, type Job } from '@clickvid/sdk';
-import { resolveConfig, type ResolvedConfig } from './internal/config.js';
+import type { Ora } from 'ora';
+import type { Clickvid, Job } from '@clickvid/sdk';
+import { resolveConfig } from './internal/config.js';
+import { toFailure, type Failure } from './internal/errors.js';
 import { describeProgress, formatBytes, jobLines } from './internal/format.js';
+import { paint, setColor, shouldColor } from './internal/style.js';
 
 /** A job, plus where its video was saved when the command downloaded it. */
 export type JobResult = Job & { output?: { path: string; bytes: number; asset_id: string } };
@@ -12,8 +13,9 @@ export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(type
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
 
 /**
- * What every command shares: config resolution, the SDK client, `--json`,
- * colour, spinners, and errors printed as `Error [code]: message`.
+ * What every command shares: config resolution, the SDK client, `--json`, colour, spinners,
+ * and errors printed as `Error [code]: message`. The SDK and ora are imported when first
+ * used, not when a command module loads, so commands that never call the API stay light.
  */
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static enableJsonFlag = true;
@@ -21,6 +23,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static baseFlags = {
     'api-key': Flags.string({ description: 'API key [env: CLICKVID_API_KEY]', helpGroup: 'GLOBAL' }),
     'api-url': Flags.string({ description: 'API base URL [env: CLICKVID_API_URL]', helpGroup: 'GLOBAL' }),
+    color: Flags.boolean({ description: 'Colour the output (default: when stdout is a terminal and NO_COLOR is unset).', allowNo: true, helpGroup: 'GLOBAL' }),
+    profile: Flags.string({ description: 'Stored profile to use (see `clickvid login`) [env: CLICKVID_PROFILE]', helpGroup: 'GLOBAL' }),
   };
 
   protected flags!: BaseFlags<T>;
@@ -38,17 +42,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     });
     this.flags = flags as BaseFlags<T>;
     this.args = args as BaseArgs<T>;
+    setColor(!this.jsonEnabled() && shouldColor(this.flags.color, process.env, Boolean(process.stdout.isTTY)));
   }
 
   /** The SDK client, configured from flags, env, .clickvid/dev.json or the profile. */
   protected async client(): Promise<Clickvid> {
     if (!this.cachedClient) {
-      const cfg: ResolvedConfig = await resolveConfig({
-        flags: { apiUrl: this.flags['api-url'], apiKey: this.flags['api-key'] },
+      const cfg = await resolveConfig({
+        flags: { apiUrl: this.flags['api-url'], apiKey: this.flags['api-key'], profile: this.flags.profile },
         env: process.env,
         cwd: process.cwd(),
       });
       this.debug('config: url %s from %s, key from %s', cfg.url, cfg.sources.url, cfg.sources.apiKey);
+      const { Clickvid } = await import('@clickvid/sdk');
       this.cachedClient = new Clickvid({ apiKey: cfg.apiKey, baseUrl: cfg.url });
     }
     return this.cachedClient;
@@ -64,14 +70,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * that reports no width (some CI pseudo-terminals) gets none either: ora
    * would count every line as infinitely wrapped and never stop clearing.
    */
-  protected spinner(text: string): Ora | undefined {
+  protected async spinner(text: string): Promise<Ora | undefined> {
     if (!this.interactive || !process.stderr.isTTY || !(process.stderr.columns > 0)) return undefined;
+    const { default: ora } = await import('ora');
     return ora({ text, stream: process.stderr }).start();
   }
 
   /** Non-fatal notes (job warnings) in yellow on stderr; silent with --json. */
   protected note(message: string): void {
-    this.logToStderr(chalk.yellow(`warning: ${message}`));
+    this.logToStderr(paint.yellow(`warning: ${message}`));
   }
 
   /**
@@ -82,7 +89,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     for (const warning of job.warnings) this.note(warning);
     if (!opts.wait && !opts.out) return job;
     const client = await this.client();
-    const spinner = this.spinner(describeProgress(job));
+    const spinner = await this.spinner(describeProgress(job));
     try {
       job = await client.jobs.wait(job.id, {
         timeoutMs: opts.timeoutS * 1000,
@@ -96,7 +103,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       throw err;
     }
     if (!opts.out || !job.assets) return job;
-    const download = this.spinner(`downloading ${job.assets.video}`);
+    const download = await this.spinner(`downloading ${job.assets.video}`);
     try {
       const saved = await client.assets.download(job.assets.video, opts.out);
       download?.succeed(`saved ${saved.path} (${formatBytes(saved.bytes)})`);
@@ -114,44 +121,30 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
-    if (!(err instanceof ClickvidError)) return super.catch(err);
+    const failure = await toFailure(err);
+    if (!failure) return super.catch(err);
     process.exitCode = 1;
     if (this.jsonEnabled()) {
-      this.logJson(errorJson(err));
-    } else {
-      const requestId = err instanceof APIError && err.requestId ? chalk.dim(` (request ${err.requestId})`) : '';
-      const jobId = err.jobId ? chalk.dim(` (job ${err.jobId})`) : '';
-      this.logToStderr(`${chalk.red(`Error [${err.code}]:`)} ${err instanceof APIError ? apiMessage(err) : err.message}${jobId}${requestId}`);
-      // The server's hints (e.g. the words the model knows) are what the user needs to fix the request.
-      const details = (err as { details?: Record<string, unknown> }).details;
-      if (typeof details?.hint === 'string') this.logToStderr(`  ${details.hint}`);
-      if (Array.isArray(details?.vocabulary)) this.logToStderr(`  Known words: ${details.vocabulary.join(', ')}`);
+      this.logJson(errorJson(failure));
+      return undefined;
     }
+    const requestId = failure.request_id ? paint.dim(` (request ${failure.request_id})`) : '';
+    const jobId = failure.job_id ? paint.dim(` (job ${failure.job_id})`) : '';
+    this.logToStderr(`${paint.red(`Error [${failure.code}]:`)} ${failure.message}${jobId}${requestId}`);
+    // The server's hints (e.g. the words the model knows) are what the user needs to fix the request.
+    const details = failure.details;
+    if (typeof details?.hint === 'string') this.logToStderr(`  ${details.hint}`);
+    if (Array.isArray(details?.vocabulary)) this.logToStderr(`  Known words: ${details.vocabulary.join(', ')}`);
     return undefined;
   }
 
   protected override toErrorJson(err: unknown): unknown {
-    if (err instanceof ClickvidError) return errorJson(err);
     const e = err as { code?: unknown; message?: unknown };
     return { error: { code: typeof e?.code === 'string' ? e.code : 'cli_error', message: String(e?.message ?? err) } };
   }
 }
 
 /** `{"error": {code, message, ...}}` for --json, mirroring the API's error body. */
-export function errorJson(err: ClickvidError): { error: Record<string, unknown> } {
-  const body: Record<string, unknown> = { code: err.code, message: err instanceof APIError ? apiMessage(err) : err.message };
-  if (err instanceof APIError) {
-    body.status = err.status;
-    if (err.type) body.type = err.type;
-    if (err.param) body.param = err.param;
-    if (err.requestId) body.request_id = err.requestId;
-    if (err.details) body.details = err.details;
-  }
-  if (err.jobId) body.job_id = err.jobId;
-  return { error: body };
-}
-
-/** The server's message without the SDK's `<status> <code>:` prefix (the CLI prints the code itself). */
-function apiMessage(err: APIError): string {
-  return err.message.replace(`${err.status} ${err.code}: `, '');
+export function errorJson(failure: Failure): { error: Failure } {
+  return { error: failure };
 }

@@ -86,6 +86,10 @@ export async function startFakeStack(opts: { renderMs?: number; gpuSecondsPerJob
         return send(200, asset);
       }
       if (u.pathname === '/v1/models') return send(200, models(opts.msPerVideo ?? 4));
+      if (u.pathname === '/v1/usage') {
+        const day = new Date().toISOString().slice(0, 10);
+        return send(200, { object: 'usage', team: 'team_fake', from: day, to: day, data: [], totals: { jobs: 0, gpu_seconds: 0, credits: 0 }, quota: { gpu_seconds_per_day: null, used_today: 0 } });
+      }
       err(res, 404, 'not_found');
     });
   });

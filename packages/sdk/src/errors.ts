@@ -17,14 +17,23 @@ export class ClickvidError extends Error {
 
 /** What the API said in an error response (`{"error": {...}}`), plus the HTTP status. */
 export interface APIErrorInit {
+  /** The HTTP status. */
   status: number;
+  /** The API's error code (docs/errors.md), or `http_<status>` when the body had none. */
   code: string;
+  /** The server's message. */
   message: string;
+  /** The error's family, e.g. `invalid_request_error`. */
   type?: string | undefined;
+  /** The request field at fault, when there is one. */
   param?: string | undefined;
+  /** The server's request id. */
   requestId?: string | undefined;
+  /** Extra facts the server gave (e.g. `hint`, `vocabulary`). */
   details?: Record<string, unknown> | undefined;
+  /** Response headers, lower-case names. */
   headers?: Record<string, string> | undefined;
+  /** The job the request was about. */
   jobId?: string | undefined;
   /** From `Retry-After`, for 429s. */
   retryAfterMs?: number | undefined;
@@ -32,13 +41,23 @@ export interface APIErrorInit {
 
 /** The API answered with a non-2xx status. */
 export class APIError extends ClickvidError {
+  /** The HTTP status. */
   readonly status: number;
+  /** The error's family, e.g. `invalid_request_error`. */
   readonly type: string | undefined;
+  /** The request field at fault, when there is one. */
   readonly param: string | undefined;
+  /** The server's request id: quote it when reporting a problem. */
   readonly requestId: string | undefined;
+  /** Extra facts the server gave (e.g. `hint`, `vocabulary` for a prompt it cannot read). */
   readonly details: Record<string, unknown> | undefined;
+  /** Response headers, lower-case names. */
   readonly headers: Record<string, string>;
 
+  /**
+   * @internal Made by the SDK.
+   * @param init - what the API said
+   */
   constructor(init: APIErrorInit) {
     super(`${init.status} ${init.code}: ${init.message}`, { code: init.code, ...(init.jobId ? { jobId: init.jobId } : {}) });
     this.status = init.status;
@@ -49,7 +68,7 @@ export class APIError extends ClickvidError {
     this.headers = init.headers ?? {};
   }
 
-  /** The subclass that matches `init.status`. */
+  /** @internal The subclass that matches `init.status`. */
   static from(init: APIErrorInit): APIError {
     const s = init.status;
     if (s === 400) return new BadRequestError(init);
@@ -64,18 +83,26 @@ export class APIError extends ClickvidError {
   }
 }
 
+/** 400: the request is malformed (see `param`). */
 export class BadRequestError extends APIError {}
+/** 401: no API key, or one the server does not know. */
 export class AuthenticationError extends APIError {}
+/** 403: the key may not do this (or a signed URL expired: `url_expired`). */
 export class PermissionDeniedError extends APIError {}
+/** 404: no such job, asset or route. */
 export class NotFoundError extends APIError {}
+/** 409: the job is in a state that forbids this (e.g. `job_not_cancelable`), or the idempotency key is in use. */
 export class ConflictError extends APIError {}
+/** 422: well-formed but not acceptable (e.g. `idempotency_key_reused`, `prompt_not_understood`). */
 export class UnprocessableEntityError extends APIError {}
+/** 5xx: the server failed; retried before it reaches you. */
 export class InternalServerError extends APIError {}
 
 /** 429: `rate_limited` or `quota_exceeded`. */
 export class RateLimitError extends APIError {
   /** From the `Retry-After` header, when the server sent one. */
   readonly retryAfterMs: number | undefined;
+  /** @internal Made by the SDK. */
   constructor(init: APIErrorInit) {
     super(init);
     this.retryAfterMs = init.retryAfterMs;
@@ -84,6 +111,7 @@ export class RateLimitError extends APIError {
 
 /** The request never got an HTTP answer (refused, reset, DNS...), after all retries. */
 export class APIConnectionError extends ClickvidError {
+  /** @internal Made by the SDK. */
   constructor(message = 'Connection error.', options: { cause?: unknown; jobId?: string; code?: string } = {}) {
     super(message, { code: 'connection_error', ...options });
   }
@@ -91,6 +119,7 @@ export class APIConnectionError extends ClickvidError {
 
 /** The request took longer than `timeoutMs`, after all retries. */
 export class APITimeoutError extends APIConnectionError {
+  /** @internal Made by the SDK. */
   constructor(message = 'Request timed out.', options: { cause?: unknown; jobId?: string } = {}) {
     super(message, { ...options, code: 'timeout' });
   }
@@ -98,6 +127,7 @@ export class APITimeoutError extends APIConnectionError {
 
 /** The caller's `AbortSignal` fired. */
 export class APIUserAbortError extends ClickvidError {
+  /** @internal Made by the SDK. */
   constructor(message = 'Request was aborted.', options: { jobId?: string; cause?: unknown } = {}) {
     super(message, { code: 'aborted', ...options });
   }
@@ -105,7 +135,9 @@ export class APIUserAbortError extends ClickvidError {
 
 /** A 2xx response whose body does not match the contract: the SDK and the server disagree on the API. */
 export class APIResponseValidationError extends ClickvidError {
+  /** The server's request id of the response that broke the contract. */
   readonly requestId: string | undefined;
+  /** @internal Made by the SDK. */
   constructor(message: string, options: { cause?: unknown; requestId?: string | undefined; jobId?: string }) {
     super(message, { code: 'invalid_response', cause: options.cause, ...(options.jobId ? { jobId: options.jobId } : {}) });
     this.requestId = options.requestId;
@@ -114,8 +146,11 @@ export class APIResponseValidationError extends ClickvidError {
 
 /** The job ended `failed` or `canceled`. `code` is the job's error code (or `job_canceled`). */
 export class JobFailedError extends ClickvidError {
+  /** The job as it ended, with its `error`. */
   readonly job: Job;
+  /** How it ended. */
   readonly status: 'failed' | 'canceled';
+  /** @internal Made by the SDK. */
   constructor(job: Job) {
     const status = job.status === 'canceled' ? 'canceled' : 'failed';
     const code = job.error?.code ?? (status === 'canceled' ? 'job_canceled' : 'job_failed');
@@ -128,7 +163,9 @@ export class JobFailedError extends ClickvidError {
 
 /** `jobs.wait` ran past its `timeoutMs`; the job may still be running (unless `cancelOnTimeout`). */
 export class WaitTimeoutError extends ClickvidError {
+  /** Whether the job was canceled (`cancelOnTimeout`); if not, it may still finish. */
   readonly canceled: boolean;
+  /** @internal Made by the SDK. */
   constructor(jobId: string, timeoutMs: number, canceled: boolean) {
     super(`Gave up waiting for job ${jobId} after ${timeoutMs} ms${canceled ? '; the job was canceled' : '; it may still finish'}.`, {
       code: 'wait_timeout',
@@ -140,6 +177,7 @@ export class WaitTimeoutError extends ClickvidError {
 
 /** A webhook's signature, timestamp or body did not verify. */
 export class WebhookVerificationError extends ClickvidError {
+  /** @internal Made by the SDK. */
   constructor(message: string, code = 'webhook_invalid_signature') {
     super(message, { code });
   }

@@ -1,15 +1,16 @@
 import { resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import chalk, { Chalk } from 'chalk';
 import { ClickvidError } from '@clickvid/sdk';
 import { BaseCommand } from '../base.js';
 import { numberFlag } from '../internal/flags.js';
 import { round } from '../internal/format.js';
+import { paint, plain } from '../internal/style.js';
 import { readManifest } from '../internal/batch/manifest.js';
 import { toJUnit } from '../internal/batch/report.js';
 import { runBatch, type BatchProgress, type BatchSummary } from '../internal/batch/runner.js';
 import type { RowState } from '../internal/batch/state.js';
 import { atomicWrite } from '../internal/batch/state.js';
+import { JSON_EXAMPLES } from '../internal/json-examples.js';
 
 export default class Batch extends BaseCommand<typeof Batch> {
   static override description = `Render every row of a manifest (.jsonl or .csv), for CI.
@@ -17,6 +18,8 @@ export default class Batch extends BaseCommand<typeof Batch> {
 Rows are {prompt, quality?, seed?, name?, metadata?}; a CSV has a header row with prompt,quality,seed,name and metadata.<key> columns. Each row's Idempotency-Key derives from the manifest's sha256, the row index and the request, so a re-run or --resume never renders a row twice. Progress is kept in <out-dir>/.clickvid-batch.json.
 
 --budget-gpu-seconds checks the tiers' estimates from GET /v1/models (the figure the server puts on each job) before submitting anything, refuses to start when it is over, and stops submitting once actual spend would pass it.`;
+
+  static jsonExample = JSON_EXAMPLES.batch;
 
   static override examples = [
     '<%= config.bin %> batch campaign.jsonl --concurrency 8 --report summary.json',
@@ -94,17 +97,17 @@ Rows are {prompt, quality?, seed?, name?, metadata?}; a CSV has a header row wit
 
 /** `[3/20] ok name.mp4 (1.2s, 0.004 gpu-s)` */
 function rowLine(row: RowState, p: BatchProgress, colour = true): string {
-  const paint = colour ? chalk : new Chalk({ level: 0 });
+  const c = colour ? paint : plain;
   const head = `[${p.done}/${p.total}]`;
   if (row.status === 'downloaded') {
-    return `${head} ${paint.green('ok')} ${row.file} (${(row.seconds ?? 0).toFixed(1)}s, ${round(row.gpu_seconds ?? 0)} gpu-s)`;
+    return `${head} ${c.green('ok')} ${row.file} (${(row.seconds ?? 0).toFixed(1)}s, ${round(row.gpu_seconds ?? 0)} gpu-s)`;
   }
-  const what = row.status === 'skipped' ? paint.yellow('skipped') : paint.red('failed');
+  const what = row.status === 'skipped' ? c.yellow('skipped') : c.red('failed');
   return `${head} ${what} ${row.file} [${row.error?.code ?? row.status}] ${row.error?.message ?? ''}${row.job_id ? ` (job ${row.job_id})` : ''}`;
 }
 
 function drawBar(p: BatchProgress): string {
   const width = 30;
   const filled = p.total === 0 ? width : Math.round((p.done / p.total) * width);
-  return `\r\u001b[2K[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.done}/${p.total}  ${chalk.green(`${p.ok} ok`)}  ${p.failed ? chalk.red(`${p.failed} failed`) : '0 failed'}  ${round(p.gpuSeconds)} gpu-s`;
+  return `\r\u001b[2K[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.done}/${p.total}  ${paint.green(`${p.ok} ok`)}  ${p.failed ? paint.red(`${p.failed} failed`) : '0 failed'}  ${round(p.gpuSeconds)} gpu-s`;
 }

@@ -1,9 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, type JobResult } from '../base.js';
 import { numberFlag, parsePairs, timeoutFlag } from '../internal/flags.js';
+import { JSON_EXAMPLES } from '../internal/json-examples.js';
 
 export default class Generate extends BaseCommand<typeof Generate> {
   static override description = 'Render a short video from a prompt.';
+  static jsonExample = JSON_EXAMPLES.jobResult;
 
   static override examples = [
     '<%= config.bin %> generate "two red circles moving right on a blue background" --wait',

@@ -1,9 +1,11 @@
 import type { ModelList } from '@clickvid/sdk';
 import { BaseCommand } from '../base.js';
 import { table } from '../internal/format.js';
+import { JSON_EXAMPLES } from '../internal/json-examples.js';
 
 export default class Models extends BaseCommand<typeof Models> {
   static override description = 'Models, their quality tiers and measured cost.';
+  static jsonExample = JSON_EXAMPLES.models;
 
   async run(): Promise<ModelList> {
     const models = await (await this.client()).models.list();

@@ -1,9 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, type JobResult } from '../base.js';
 import { timeoutFlag } from '../internal/flags.js';
+import { JSON_EXAMPLES } from '../internal/json-examples.js';
 
 export default class Promote extends BaseCommand<typeof Promote> {
   static override description = 'Render a job again at a higher quality: same prompt, seed and framing.';
+  static jsonExample = JSON_EXAMPLES.jobResult;
 
   static override examples = ['<%= config.bin %> promote job_abc123 --wait --out final.mp4'];
 

@@ -2,9 +2,11 @@ import { Flags } from '@oclif/core';
 import type { UsageReport } from '@clickvid/sdk';
 import { BaseCommand } from '../base.js';
 import { round, table } from '../internal/format.js';
+import { JSON_EXAMPLES } from '../internal/json-examples.js';
 
 export default class Usage extends BaseCommand<typeof Usage> {
   static override description = 'GPU-seconds and credits of your team, per day, quality and campaign.';
+  static jsonExample = JSON_EXAMPLES.usage;
   static override flags = {
     from: Flags.string({ description: 'First day (YYYY-MM-DD).' }),
     to: Flags.string({ description: 'Last day (YYYY-MM-DD).' }),

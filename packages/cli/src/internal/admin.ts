@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
-import chalk from 'chalk';
 import type { ApiKey, Quality, Team, TeamSettingsPatch } from '@clickvid/sdk';
 import { table } from './format.js';
+import { paint } from './style.js';
 
 const limit = (description: string) => Flags.string({ description: `${description} A number, or "none" for unlimited.` });
 
@@ -43,7 +43,7 @@ const orNone = (v: number | null) => (v === null ? 'unlimited' : String(v));
 export function teamLines(t: Team): string[] {
   const s = t.settings;
   return [
-    `${chalk.bold(t.id)}  ${t.name}`,
+    `${paint.bold(t.id)}  ${t.name}`,
     `  qualities   ${s.allowed_qualities.join(', ')}`,
     `  daily       ${orNone(s.daily_gpu_seconds)} gpu-s`,
     `  monthly     ${orNone(s.monthly_credits)} credits`,

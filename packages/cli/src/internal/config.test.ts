@@ -37,12 +37,34 @@ describe('resolveConfig', () => {
       .toMatchObject({ url: 'http://profile:2', apiKey: 'profile-key', sources: { url: 'profile', apiKey: 'profile' } });
   });
 
-  it('resolves each field on its own and defaults the URL', async () => {
+  it('sends a stored key only to its own URL, and a typed key only to a typed URL or the default', async () => {
     await profile({ apiKey: 'profile-key' });
-    const cfg = await resolveConfig({ cwd: root, home, flags: {}, env: { CLICKVID_API_URL: 'http://env:4' } });
-    expect(cfg).toMatchObject({ url: 'http://env:4', apiKey: 'profile-key', sources: { url: 'env', apiKey: 'profile' } });
-    const only = await resolveConfig({ cwd: root, home, flags: { apiKey: 'k' }, env: {} });
-    expect(only).toMatchObject({ url: 'http://127.0.0.1:8080', sources: { url: 'default' } });
+    // A profile without a URL holds a key for the default URL.
+    expect(await resolveConfig({ cwd: root, home, flags: {}, env: {} }))
+      .toMatchObject({ url: 'http://127.0.0.1:8080', apiKey: 'profile-key', sources: { url: 'default', apiKey: 'profile' } });
+    await expect(resolveConfig({ cwd: root, home, flags: {}, env: { CLICKVID_API_URL: 'http://env:4' } }))
+      .rejects.toMatchObject({ code: 'missing_api_key', message: expect.stringContaining('belongs to http://127.0.0.1:8080, not http://env:4') });
+    expect(await resolveConfig({ cwd: root, home, flags: { apiKey: 'k' }, env: {} }))
+      .toMatchObject({ url: 'http://127.0.0.1:8080', apiKey: 'k', sources: { url: 'default', apiKey: 'flag' } });
+    // A key in the environment does not follow a URL that a dev.json names.
+    await mkdir(join(root, 'repo', '.clickvid'), { recursive: true });
+    await writeFile(join(root, 'repo', '.clickvid', 'dev.json'), JSON.stringify({ url: 'http://dev:1' }));
+    await expect(resolveConfig({ cwd: deep, home, flags: {}, env: { CLICKVID_API_KEY: 'env-key' } }))
+      .rejects.toMatchObject({ code: 'missing_api_key', message: expect.stringContaining('CLICKVID_API_KEY is not sent to a URL read from a file') });
+    // Trailing slashes and host case do not make another URL.
+    await profile({ url: 'HTTPS://API.example.com/', apiKey: 'p' });
+    expect((await resolveConfig({ cwd: root, home, flags: { apiUrl: 'https://api.example.com' }, env: {} })).apiKey).toBe('p');
+  });
+
+  it('reads named profiles, picked by --profile or CLICKVID_PROFILE, and refuses an unknown one', async () => {
+    await profile({ profiles: { default: { url: 'http://prod:1', apiKey: 'prod-key' }, staging: { url: 'http://staging:2', apiKey: 'staging-key' } } });
+    expect(await resolveConfig({ cwd: root, home, flags: {}, env: {} })).toMatchObject({ url: 'http://prod:1', apiKey: 'prod-key', profile: 'default' });
+    expect(await resolveConfig({ cwd: root, home, flags: {}, env: { CLICKVID_PROFILE: 'staging' } })).toMatchObject({ url: 'http://staging:2', apiKey: 'staging-key' });
+    // --profile is a flag: it outranks the environment's URL and key.
+    expect(await resolveConfig({ cwd: root, home, flags: { profile: 'staging' }, env: { CLICKVID_API_URL: 'http://env:4', CLICKVID_API_KEY: 'e' } }))
+      .toMatchObject({ url: 'http://staging:2', apiKey: 'staging-key', sources: { url: 'profile', apiKey: 'profile' } });
+    await expect(resolveConfig({ cwd: root, home, flags: { profile: 'nope' }, env: {} }))
+      .rejects.toMatchObject({ code: 'unknown_profile', message: expect.stringContaining('default, staging') });
   });
 
   it('honours XDG_CONFIG_HOME for the profile', async () => {
@@ -55,9 +77,17 @@ describe('resolveConfig', () => {
   it('fails with missing_api_key naming every source, and invalid_config on broken JSON', async () => {
     await expect(resolveConfig({ cwd: root, home, flags: {}, env: {} })).rejects.toMatchObject({
       code: 'missing_api_key',
-      message: expect.stringMatching(/--api-key.*CLICKVID_API_KEY.*dev\.json.*config\.json/s),
+      message: expect.stringMatching(/clickvid login.*config\.json.*--api-key.*CLICKVID_API_KEY.*dev\.json/s),
     });
     await writeFile(join(home, '.config', 'clickvid', 'config.json'), '{nope');
     await expect(resolveConfig({ cwd: root, home, flags: {}, env: {} })).rejects.toMatchObject({ code: 'invalid_config' });
+  });
+
+  it('never sends the profile\'s key to a URL that a dev.json in a parent directory names', async () => {
+    await profile({ url: 'https://api.clickvid.example', apiKey: 'profile-key' });
+    await mkdir(join(root, 'repo', '.clickvid'), { recursive: true });
+    await writeFile(join(root, 'repo', '.clickvid', 'dev.json'), JSON.stringify({ url: 'http://attacker.example:8080' }));
+    const resolved = resolveConfig({ cwd: deep, home, flags: {}, env: {} });
+    await expect(resolved).rejects.toMatchObject({ code: 'missing_api_key', message: expect.stringContaining('https://api.clickvid.example') });
   });
 });

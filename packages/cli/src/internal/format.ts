@@ -1,4 +1,4 @@
-import chalk from 'chalk';
+import { paint } from './style.js';
 import type { Job } from '@clickvid/sdk';
 
 /** `draft 64x64 8 fps 1 s seed 7` */
@@ -21,16 +21,16 @@ export function describeProgress(job: Job): string {
 }
 
 export function colorStatus(status: Job['status']): string {
-  if (status === 'succeeded') return chalk.green(status);
-  if (status === 'failed') return chalk.red(status);
-  if (status === 'canceled') return chalk.gray(status);
-  return chalk.cyan(status);
+  if (status === 'succeeded') return paint.green(status);
+  if (status === 'failed') return paint.red(status);
+  if (status === 'canceled') return paint.gray(status);
+  return paint.cyan(status);
 }
 
 /** The human summary of a job, one `key  value` per line. */
 export function jobLines(job: Job): string[] {
   const lines = [
-    `${chalk.bold(job.id)}  ${colorStatus(job.status)}`,
+    `${paint.bold(job.id)}  ${colorStatus(job.status)}`,
     `  prompt   ${job.prompt}`,
     `  params   ${describeParams(job)}`,
     `  model    ${job.model.id}@${job.model.version} (${job.model.variant})`,
@@ -38,7 +38,7 @@ export function jobLines(job: Job): string[] {
   ];
   if (job.parent_job_id) lines.push(`  parent   ${job.parent_job_id}`);
   if (job.assets) lines.push(`  assets   video ${job.assets.video}, poster ${job.assets.poster}`);
-  if (job.error) lines.push(`  error    ${chalk.red(`[${job.error.code}] ${job.error.message}`)}`);
+  if (job.error) lines.push(`  error    ${paint.red(`[${job.error.code}] ${job.error.message}`)}`);
   return lines;
 }
 
@@ -47,7 +47,7 @@ export function table(headers: string[], rows: string[][]): string {
   const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '').length;
   const widths = headers.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ''))));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i]! - visible(c)))).join('  ');
-  return [chalk.bold(line(headers)), ...rows.map(line)].join('\n');
+  return [paint.bold(line(headers)), ...rows.map(line)].join('\n');
 }
 
 export function round(n: number): number {

@@ -45,6 +45,8 @@ export function isRetryableNetworkError(err: unknown): boolean {
 const RETRYABLE_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH',
   'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
+  // From the fetch transport (./http.ts): a failure to reach the server, a body gone silent.
+  'FETCH_FAILED', 'BODY_TIMEOUT',
 ]);
 
 /** The `code` of an error or of its `cause` chain. */

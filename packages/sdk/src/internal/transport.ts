@@ -1,13 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
 import { ErrorBody } from '@clickvid/contracts';
 import type { z } from 'zod';
 import {
   APIConnectionError, APIError, APIResponseValidationError, APITimeoutError, APIUserAbortError, ClickvidError,
 } from '../errors.js';
+import { BODY_TIMEOUT, type HttpResponse, type HttpSend } from './http.js';
 import { backoffMs, errorCode, isRetryableNetworkError, isRetryableStatus, parseRetryAfter, sleep } from './retry.js';
-import { VERSION } from '../version.js';
+import { uuid } from './uuid.js';
 
 /** Per-call options every SDK method accepts. */
 export interface RequestOptions {
@@ -28,8 +26,11 @@ export interface TransportConfig {
   maxRetries: number;
   maxRetryAfterMs: number;
   streamIdleTimeoutMs: number;
-  dispatcher: Dispatcher | undefined;
+  /** How requests go out: undici in Node, fetch in browsers or when the client has a `fetch` option. */
+  http: HttpSend;
   defaultHeaders: Record<string, string>;
+  /** Sent as `user-agent` where the platform lets a script set it (not in browsers). */
+  userAgent: string | undefined;
 }
 
 export interface ApiRequest extends RequestOptions {
@@ -43,10 +44,15 @@ export interface ApiRequest extends RequestOptions {
   accept?: string;
 }
 
+/** A parsed body with the response it came in: what `.withResponse()` resolves to. */
 export interface ApiResponse<T> {
+  /** The body, parsed with the contract's schema. */
   data: T;
+  /** The HTTP status. */
   status: number;
+  /** The server's `x-request-id`: quote it when reporting a problem. */
   requestId: string | undefined;
+  /** Response headers, lower-case names. */
   headers: Record<string, string>;
 }
 
@@ -54,14 +60,15 @@ export interface StreamResponse {
   status: number;
   requestId: string | undefined;
   headers: Record<string, string>;
-  body: Readable & AsyncIterable<Buffer>;
+  body: AsyncIterable<Uint8Array>;
+  close(): void;
 }
 
 const TIMEOUT = Symbol('timeout');
 
 /** A fresh Idempotency-Key: made once per logical create, outside the retry loop. */
 export function newIdempotencyKey(): string {
-  return `cv-${randomUUID()}`;
+  return `cv-${uuid()}`;
 }
 
 /**
@@ -99,7 +106,8 @@ export class Transport {
    */
   async stream(req: ApiRequest): Promise<StreamResponse> {
     const res = await this.send(req, 'stream');
-    return { status: res.status, requestId: res.requestId, headers: res.headers, body: res.body! };
+    const raw = res.raw!;
+    return { status: res.status, requestId: res.requestId, headers: res.headers, body: raw.chunks(), close: () => raw.close() };
   }
 
   url(path: string, query?: ApiRequest['query']): string {
@@ -110,14 +118,17 @@ export class Transport {
     return url.toString();
   }
 
-  private async send(req: ApiRequest, mode: 'json' | 'stream') {
+  private async send(
+    req: ApiRequest,
+    mode: 'json' | 'stream',
+  ): Promise<{ status: number; headers: Record<string, string>; requestId: string | undefined; text: string; raw: HttpResponse | undefined }> {
     const maxRetries = req.maxRetries ?? this.config.maxRetries;
     const timeoutMs = req.timeoutMs ?? this.config.timeoutMs;
     const url = this.url(req.path, req.query);
     const headers: Record<string, string> = {
       ...this.config.defaultHeaders,
       authorization: `Bearer ${this.config.apiKey}`,
-      'user-agent': `clickvid-sdk/${VERSION} node/${process.versions.node}`,
+      ...(this.config.userAgent ? { 'user-agent': this.config.userAgent } : {}),
       accept: req.accept ?? 'application/json',
       ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}),
       ...(req.idempotencyKey ? { 'idempotency-key': req.idempotencyKey } : {}),
@@ -135,33 +146,36 @@ export class Transport {
       let retryDelay: number;
       let streaming = false;
       try {
-        const res = await request(url, {
+        const res = await this.config.http({
           method: req.method,
+          url,
           headers: { ...headers, ...(attempt > 0 ? { 'x-clickvid-retry-count': String(attempt) } : {}) },
           body,
           signal: controller.signal,
-          dispatcher: this.config.dispatcher,
-          headersTimeout: timeoutMs,
-          bodyTimeout: mode === 'stream' ? this.config.streamIdleTimeoutMs : timeoutMs,
+          headersTimeoutMs: timeoutMs,
+          bodyTimeoutMs: mode === 'stream' ? this.config.streamIdleTimeoutMs : timeoutMs,
         });
-        const resHeaders = flattenHeaders(res.headers);
+        const resHeaders = res.headers;
         const requestId = resHeaders['x-request-id'];
-        if (res.statusCode >= 200 && res.statusCode < 300 && mode === 'stream') {
+        if (res.status >= 200 && res.status < 300 && mode === 'stream') {
           // The body outlives this function: keep the user's abort wired to it, drop only the connect timeout.
           streaming = true;
           clearTimeout(timer);
-          res.body.once('close', () => req.signal?.removeEventListener('abort', onUserAbort));
-          return { status: res.statusCode, headers: resHeaders, requestId, text: '', body: res.body };
+          const signal = req.signal;
+          return {
+            status: res.status, headers: resHeaders, requestId, text: '',
+            raw: { ...res, close: () => { signal?.removeEventListener('abort', onUserAbort); res.close(); } },
+          };
         }
-        const text = await res.body.text();
-        if (res.statusCode >= 200 && res.statusCode < 300) {
-          return { status: res.statusCode, headers: resHeaders, requestId, text, body: undefined };
+        const text = await res.text();
+        if (res.status >= 200 && res.status < 300) {
+          return { status: res.status, headers: resHeaders, requestId, text, raw: undefined };
         }
-        const err = toAPIError(res.statusCode, resHeaders, text, req.jobId);
+        const err = toAPIError(res.status, resHeaders, text, req.jobId);
         const retryAfter = parseRetryAfter(resHeaders);
         const retryable =
-          isRetryableStatus(res.statusCode) &&
-          (res.statusCode !== 409 || err.code === 'idempotency_key_in_use') &&
+          isRetryableStatus(res.status) &&
+          (res.status !== 409 || err.code === 'idempotency_key_in_use') &&
           (retryAfter === undefined || retryAfter <= this.config.maxRetryAfterMs);
         if (!retryable || attempt >= maxRetries) throw err;
         retryDelay = retryAfter ?? backoffMs(attempt);
@@ -169,7 +183,7 @@ export class Transport {
         if (err instanceof ClickvidError) throw err;
         if (req.signal?.aborted) throw new APIUserAbortError(undefined, { ...jobId, cause: err });
         const code = errorCode(err);
-        const timedOut = controller.signal.reason === TIMEOUT || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+        const timedOut = controller.signal.reason === TIMEOUT || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === BODY_TIMEOUT;
         if (attempt >= maxRetries || !(timedOut || isRetryableNetworkError(err))) {
           if (timedOut) throw new APITimeoutError(`${req.method} ${req.path} timed out after ${timeoutMs} ms.`, { ...jobId, cause: err });
           throw new APIConnectionError(`${req.method} ${req.path} failed: ${describe(err)}`, { ...jobId, cause: err });
@@ -210,14 +224,6 @@ export function toAPIError(status: number, headers: Record<string, string>, text
     jobId,
     retryAfterMs: parseRetryAfter(headers),
   });
-}
-
-export function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-  }
-  return out;
 }
 
 function describe(err: unknown): string {

@@ -27,6 +27,7 @@ export interface JobsApi {
   stream(id: string, options?: { signal?: AbortSignal }): AsyncIterable<JobEvent>;
 }
 
+/** How long `jobs.wait` waits unless told: 10 minutes. */
 export const DEFAULT_WAIT_TIMEOUT_MS = 600_000;
 const DEADLINE = Symbol('deadline');
 

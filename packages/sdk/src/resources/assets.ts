@@ -4,34 +4,32 @@ import { mkdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { request } from 'undici';
-import { Asset } from '@clickvid/contracts';
+import type { Asset } from '@clickvid/contracts';
 import { APIConnectionError, APIUserAbortError, ClickvidError, PermissionDeniedError } from '../errors.js';
 import { backoffMs, isRetryableNetworkError, isRetryableStatus, sleep } from '../internal/retry.js';
-import { flattenHeaders, toAPIError, type RequestOptions, type Transport } from '../internal/transport.js';
+import { toAPIError } from '../internal/transport.js';
+import { Assets as BaseAssets } from './assets-base.js';
 
+/** Options of `assets.download`. */
 export interface DownloadOptions {
   /** A file path, or an existing directory to put `<asset id>.<ext>` in. @defaultValue the current directory */
   path?: string | undefined;
+  /** Aborts the download; no file is left behind. */
   signal?: AbortSignal | undefined;
 }
 
+/** What `assets.download` wrote. */
 export interface DownloadResult {
   /** Absolute path of the written file. */
   path: string;
+  /** Size of the file, checked against the asset's `bytes` and `sha256`. */
   bytes: number;
+  /** The asset's metadata, as fetched for the download. */
   asset: Asset;
 }
 
-/** Assets: the video and poster files a job produced. */
-export class Assets {
-  constructor(private readonly transport: Transport) {}
-
-  /** Metadata and a fresh signed URL (short TTL, see `expires_at`). */
-  async retrieve(id: string, options: RequestOptions = {}): Promise<Asset> {
-    return (await this.transport.json(Asset, { ...options, method: 'GET', path: `/v1/assets/${encodeURIComponent(id)}` })).data;
-  }
-
+/** Assets: the video and poster files a job produced, and `download` to write one to disk (Node). */
+export class Assets extends BaseAssets {
   /**
    * Download an asset to disk. Fetches a fresh signed URL, GETs it without the
    * API key (the signature is in the URL, which may be on another host), fetches
@@ -51,19 +49,21 @@ export class Assets {
       const temp = join(dirname(target), `.${basename(target)}.${randomBytes(4).toString('hex')}.part`);
       let retryDelay: number;
       try {
-        const res = await request(new URL(asset.url, this.transport.config.baseUrl), {
+        const res = await this.transport.config.http({
           method: 'GET',
-          signal,
-          dispatcher: this.transport.config.dispatcher,
-          headersTimeout: this.transport.config.timeoutMs,
-          bodyTimeout: this.transport.config.timeoutMs,
+          url: new URL(asset.url, this.transport.config.baseUrl).toString(),
+          headers: {},
+          body: undefined,
+          signal: signal ?? new AbortController().signal,
+          headersTimeoutMs: this.transport.config.timeoutMs,
+          bodyTimeoutMs: this.transport.config.timeoutMs,
         });
-        if (res.statusCode === 200) {
-          const bytes = await writeVerified(res.body, temp, asset);
+        if (res.status === 200) {
+          const bytes = await writeVerified(res.chunks(), temp, asset);
           await rename(temp, target);
           return { path: target, bytes, asset };
         }
-        const err = toAPIError(res.statusCode, flattenHeaders(res.headers), await res.body.text(), asset.job_id);
+        const err = toAPIError(res.status, res.headers, await res.text(), asset.job_id);
         if (err instanceof PermissionDeniedError && !refreshed) {
           // Usually `url_expired` (or S3's own expiry error): a fresh signature fixes it, once.
           refreshed = true;
@@ -71,7 +71,7 @@ export class Assets {
           attempt--;
           continue;
         }
-        if (!isRetryableStatus(res.statusCode) || res.statusCode === 409 || attempt >= maxRetries) throw err;
+        if (!isRetryableStatus(res.status) || res.status === 409 || attempt >= maxRetries) throw err;
         retryDelay = backoffMs(attempt);
       } catch (err) {
         await unlink(temp).catch(() => {});
@@ -108,11 +108,11 @@ function extension(contentType: string): string {
 }
 
 /** Stream `body` to `temp`, hashing on the way; throw (and leave no file) if size or sha256 disagree with the asset. */
-async function writeVerified(body: NodeJS.ReadableStream, temp: string, asset: Asset): Promise<number> {
+async function writeVerified(body: AsyncIterable<Uint8Array>, temp: string, asset: Asset): Promise<number> {
   const hash = createHash('sha256');
   let bytes = 0;
   const tap = new Transform({
-    transform(chunk: Buffer, _enc, done) {
+    transform(chunk: Uint8Array, _enc, done) {
       hash.update(chunk);
       bytes += chunk.length;
       done(null, chunk);

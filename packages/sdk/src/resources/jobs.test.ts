@@ -31,6 +31,22 @@ describe('jobs.list', () => {
   });
 });
 
+describe('withResponse', () => {
+  it('gives the status, request id and headers beside the parsed body, for single calls and list pages', async () => {
+    const cv = await api.client((req, res) => {
+      if (req.url!.startsWith('/v1/jobs?')) return json(res, 200, { object: 'list', data: [jobN(1)], next_cursor: null }, { 'x-total': '1' });
+      json(res, 202, makeJob(), { 'idempotent-replayed': 'true' });
+    });
+    const created = await cv.generate({ prompt: 'a' }).withResponse();
+    expect(created).toMatchObject({ status: 202, requestId: 'req_1', data: { id: ID }, headers: { 'idempotent-replayed': 'true' } });
+    // The same promise still awaits to the body alone.
+    expect((await cv.jobs.retrieve(ID)).id).toBe(ID);
+    const page = await cv.jobs.list({ limit: 1 }).withResponse();
+    expect(page).toMatchObject({ status: 200, requestId: 'req_3', headers: { 'x-total': '1' } });
+    expect(page.data.data.map((j) => j.id)).toEqual([jobN(1).id]);
+  });
+});
+
 describe('jobs.stream', () => {
   it('parses events split across chunks, skipping comments and keeping heartbeats', async () => {
     const cv = await api.client((_req, res) => {

@@ -2,6 +2,7 @@ import {
   Job, JobEvent, JobList,
   type AspectRatio, type GenerateRequest, type JobListQuery, type Quality,
 } from '@clickvid/contracts';
+import { APIPromise } from '../api-promise.js';
 import { APIResponseValidationError, APIUserAbortError, APIConnectionError, ClickvidError } from '../errors.js';
 import { parseSSE } from '../internal/sse.js';
 import { newIdempotencyKey, type RequestOptions, type Transport } from '../internal/transport.js';
@@ -33,9 +34,11 @@ export interface CreateOptions extends RequestOptions {
   idempotencyKey?: string | undefined;
 }
 
+/** Parameters of `jobs.promote`. */
 export interface PromoteParams {
   /** @defaultValue 'final' */
   quality?: Quality | undefined;
+  /** POST the finished job here (Standard Webhooks signature). */
   webhookUrl?: string | undefined;
   /** Same as `webhookUrl`. */
   webhook_url?: string | undefined;
@@ -47,29 +50,34 @@ export type JobListParams = Omit<JobListQuery, 'limit'> & {
   limit?: number | undefined;
 };
 
+/** Options of `jobs.stream`. */
 export interface StreamOptions {
+  /** Closes the stream; the loop then throws {@link APIUserAbortError}. */
   signal?: AbortSignal | undefined;
 }
 
 /** Jobs: submit, inspect, list, cancel, promote, follow. */
 export class Jobs {
+  /** @internal */
   constructor(private readonly transport: Transport) {}
 
   /** Submit a prompt; resolves with the queued job (HTTP 202). */
-  async create(params: GenerateParams, options: CreateOptions = {}): Promise<Job> {
+  create(params: GenerateParams, options: CreateOptions = {}): APIPromise<Job> {
     const { idempotencyKey, ...rest } = options;
-    const res = await this.transport.json(Job, {
-      ...rest,
-      method: 'POST',
-      path: '/v1/generate',
-      body: toGenerateBody(params),
-      idempotencyKey: idempotencyKey ?? newIdempotencyKey(),
-    });
-    return res.data;
+    return new APIPromise(
+      this.transport.json(Job, {
+        ...rest,
+        method: 'POST',
+        path: '/v1/generate',
+        body: toGenerateBody(params),
+        idempotencyKey: idempotencyKey ?? newIdempotencyKey(),
+      }),
+    );
   }
 
-  async retrieve(id: string, options: RequestOptions = {}): Promise<Job> {
-    return (await this.transport.json(Job, { ...options, method: 'GET', path: `/v1/jobs/${enc(id)}`, jobId: id })).data;
+  /** The job as it is now: status, queue position, progress, cost, assets. */
+  retrieve(id: string, options: RequestOptions = {}): APIPromise<Job> {
+    return new APIPromise(this.transport.json(Job, { ...options, method: 'GET', path: `/v1/jobs/${enc(id)}`, jobId: id }));
   }
 
   /**
@@ -77,36 +85,36 @@ export class Jobs {
    * or `for await (const job of client.jobs.list(...))` to walk all pages.
    */
   list(query: JobListParams = {}, options: RequestOptions = {}): PagePromise<Job> {
-    const fetchPage = async (cursor?: string) =>
-      (
-        await this.transport.json(JobList, {
-          ...options,
-          method: 'GET',
-          path: '/v1/jobs',
-          query: { ...query, ...(cursor ? { cursor } : {}) },
-        })
-      ).data;
-    return new PagePromise(fetchPage(query.cursor).then((body) => new Page(body, fetchPage)));
+    const fetchPage = (cursor?: string) =>
+      this.transport.json(JobList, {
+        ...options,
+        method: 'GET',
+        path: '/v1/jobs',
+        query: { ...query, ...(cursor ? { cursor } : {}) },
+      });
+    const next = async (cursor: string) => (await fetchPage(cursor)).data;
+    return new PagePromise(fetchPage(query.cursor).then((res) => ({ ...res, data: new Page(res.data, next) })));
   }
 
   /** Cancel a queued or running job. Idempotent; a finished job gives a ConflictError `job_not_cancelable`. */
-  async cancel(id: string, options: RequestOptions = {}): Promise<Job> {
-    return (await this.transport.json(Job, { ...options, method: 'POST', path: `/v1/jobs/${enc(id)}/cancel`, jobId: id })).data;
+  cancel(id: string, options: RequestOptions = {}): APIPromise<Job> {
+    return new APIPromise(this.transport.json(Job, { ...options, method: 'POST', path: `/v1/jobs/${enc(id)}/cancel`, jobId: id }));
   }
 
   /** Render the same prompt, seed and framing again at a higher quality; resolves with the new job. */
-  async promote(id: string, params: PromoteParams = {}, options: CreateOptions = {}): Promise<Job> {
+  promote(id: string, params: PromoteParams = {}, options: CreateOptions = {}): APIPromise<Job> {
     const { idempotencyKey, ...rest } = options;
     const webhookUrl = params.webhookUrl ?? params.webhook_url;
-    const res = await this.transport.json(Job, {
-      ...rest,
-      method: 'POST',
-      path: `/v1/jobs/${enc(id)}/promote`,
-      body: { quality: params.quality ?? 'final', ...(webhookUrl ? { webhook_url: webhookUrl } : {}) },
-      idempotencyKey: idempotencyKey ?? newIdempotencyKey(),
-      jobId: id,
-    });
-    return res.data;
+    return new APIPromise(
+      this.transport.json(Job, {
+        ...rest,
+        method: 'POST',
+        path: `/v1/jobs/${enc(id)}/promote`,
+        body: { quality: params.quality ?? 'final', ...(webhookUrl ? { webhook_url: webhookUrl } : {}) },
+        idempotencyKey: idempotencyKey ?? newIdempotencyKey(),
+        jobId: id,
+      }),
+    );
   }
 
   /**
@@ -141,7 +149,7 @@ export class Jobs {
         if (err instanceof ClickvidError) throw err;
         dropped = err;
       } finally {
-        res.body.destroy();
+        res.close();
       }
       if (reconnects >= 1) {
         throw new APIConnectionError(`The event stream of job ${id} dropped again after a reconnect: ${String((dropped as Error)?.message ?? dropped)}`, {

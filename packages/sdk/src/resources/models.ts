@@ -1,11 +1,14 @@
 import { ModelList } from '@clickvid/contracts';
+import { APIPromise } from '../api-promise.js';
 import type { RequestOptions, Transport } from '../internal/transport.js';
 
 /** Models: versions, variants, quality tiers and their measured cost. */
 export class Models {
+  /** @internal */
   constructor(private readonly transport: Transport) {}
 
-  async list(options: RequestOptions = {}): Promise<ModelList> {
-    return (await this.transport.json(ModelList, { ...options, method: 'GET', path: '/v1/models' })).data;
+  /** Every model the server serves, with its tiers. */
+  list(options: RequestOptions = {}): APIPromise<ModelList> {
+    return new APIPromise(this.transport.json(ModelList, { ...options, method: 'GET', path: '/v1/models' }));
   }
 }

@@ -1,7 +1,12 @@
+import type { ApiResponse } from '../internal/transport.js';
+
 /** What a list endpoint answers: one page of items and the cursor of the next. */
 export interface ListBody<Item> {
+  /** Always `list`. */
   object: 'list';
+  /** The items of the page. */
   data: Item[];
+  /** The cursor of the next page; null on the last. */
   next_cursor: string | null;
 }
 
@@ -10,10 +15,14 @@ export interface ListBody<Item> {
  * every item of this page and of all the pages after it.
  */
 export class Page<Item> implements AsyncIterable<Item> {
+  /** Always `list`. */
   readonly object = 'list';
+  /** The items of this page. */
   readonly data: Item[];
+  /** The cursor of the next page; null on the last. */
   readonly next_cursor: string | null;
 
+  /** @internal Made by `list()`. */
   constructor(
     body: ListBody<Item>,
     private readonly fetchPage: (cursor: string) => Promise<ListBody<Item>>,
@@ -22,6 +31,7 @@ export class Page<Item> implements AsyncIterable<Item> {
     this.next_cursor = body.next_cursor;
   }
 
+  /** Whether a page follows this one. */
   hasNextPage(): boolean {
     return this.next_cursor !== null && this.next_cursor !== '';
   }
@@ -42,6 +52,7 @@ export class Page<Item> implements AsyncIterable<Item> {
     }
   }
 
+  /** Every item of this page and of the pages after it. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Item> {
     for await (const page of this.iterPages()) yield* page.data;
   }
@@ -52,19 +63,26 @@ export class Page<Item> implements AsyncIterable<Item> {
  * `for await` over it to auto-paginate through every item.
  */
 export class PagePromise<Item> implements PromiseLike<Page<Item>>, AsyncIterable<Item> {
-  constructor(private readonly promise: Promise<Page<Item>>) {
+  /** @internal Made by `list()`. */
+  constructor(private readonly response: Promise<ApiResponse<Page<Item>>>) {
     // Iterating without awaiting must not leave an unhandled rejection behind.
-    promise.catch(() => {});
+    response.catch(() => {});
+  }
+
+  /** The first page together with the HTTP status, the request id and the response headers. */
+  withResponse(): Promise<ApiResponse<Page<Item>>> {
+    return this.response;
   }
 
   then<R1 = Page<Item>, R2 = never>(
     onfulfilled?: ((value: Page<Item>) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    return this.promise.then(onfulfilled, onrejected);
+    return this.response.then((r) => r.data).then(onfulfilled, onrejected);
   }
 
+  /** Every item of every page, fetching the next page as you reach it. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Item> {
-    yield* await this.promise;
+    yield* (await this.response).data;
   }
 }

@@ -1,35 +1,20 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { WebhookEvent } from '@clickvid/contracts';
+import type { WebhookEvent } from '@clickvid/contracts';
 import { WebhookVerificationError } from '../errors.js';
+import {
+  parseEvent, readSignedHeaders, secretBytes,
+  type SignOptions, type SignedHeaders, type UnwrapOptions, type WebhookHeaders,
+} from '../internal/webhook-common.js';
 
-export type WebhookHeaders = Headers | Record<string, string | string[] | undefined>;
-
-export interface UnwrapOptions {
-  /** Reject timestamps further than this from now, either way (replay protection). @defaultValue 300 */
-  toleranceSeconds?: number | undefined;
-  /** The current time, for tests. @defaultValue Date.now() */
-  now?: Date | undefined;
-}
-
-export interface SignOptions {
-  /** @defaultValue a fresh `msg_<uuid>` */
-  id?: string | undefined;
-  /** @defaultValue now */
-  timestamp?: Date | undefined;
-}
-
-/** The three headers of a signed delivery (a type alias, so it passes as {@link WebhookHeaders}). */
-export type SignedHeaders = {
-  'webhook-id': string;
-  'webhook-timestamp': string;
-  'webhook-signature': string;
-};
+export type { SignOptions, SignedHeaders, UnwrapOptions, WebhookHeaders };
 
 /**
  * Webhooks: verify deliveries (Standard Webhooks: HMAC-SHA256 over
- * `id.timestamp.body`, key = base64 part of the `whsec_` secret).
+ * `id.timestamp.body`, key = base64 part of the `whsec_` secret). Synchronous, over
+ * node:crypto; the browser build's `Webhooks` does the same asynchronously over Web Crypto.
  */
 export class Webhooks {
+  /** @param defaultSecret - used when a call passes none */
   constructor(private readonly defaultSecret: string | undefined) {}
 
   /**
@@ -39,36 +24,15 @@ export class Webhooks {
    */
   unwrap(body: string | Buffer, headers: WebhookHeaders, secret?: string, options: UnwrapOptions = {}): WebhookEvent {
     this.verify(body, headers, secret, options);
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString());
-    } catch {
-      throw new WebhookVerificationError('The webhook body is not JSON.', 'webhook_invalid_body');
-    }
-    const parsed = WebhookEvent.safeParse(json);
-    if (!parsed.success) throw new WebhookVerificationError(`The webhook body does not match the contract: ${parsed.error.message}`, 'webhook_invalid_body');
-    return parsed.data;
+    return parseEvent(body.toString());
   }
 
   /** Check the signature and timestamp only; throws {@link WebhookVerificationError}. */
   verify(body: string | Buffer, headers: WebhookHeaders, secret?: string, options: UnwrapOptions = {}): void {
-    const key = secretKey(secret ?? this.defaultSecret);
-    const id = header(headers, 'webhook-id');
-    const timestamp = header(headers, 'webhook-timestamp');
-    const signatures = header(headers, 'webhook-signature');
-    if (!id || !timestamp || !signatures) {
-      throw new WebhookVerificationError('Missing webhook-id, webhook-timestamp or webhook-signature header.', 'webhook_missing_headers');
-    }
-    if (!/^\d+$/.test(timestamp)) throw new WebhookVerificationError('webhook-timestamp is not a unix time.', 'webhook_invalid_timestamp');
-    const now = Math.floor((options.now?.getTime() ?? Date.now()) / 1000);
-    const tolerance = options.toleranceSeconds ?? 300;
-    if (Math.abs(now - Number(timestamp)) > tolerance) {
-      throw new WebhookVerificationError(`webhook-timestamp is more than ${tolerance} s from now.`, 'webhook_invalid_timestamp');
-    }
+    const key = Buffer.from(secretBytes(secret ?? this.defaultSecret));
+    const { id, timestamp, signatures } = readSignedHeaders(headers, options);
     const expected = hmac(key, id, timestamp, body);
-    for (const entry of signatures.split(' ')) {
-      const [version, sig] = entry.split(',', 2);
-      if (version !== 'v1' || !sig) continue;
+    for (const sig of signatures) {
       const given = Buffer.from(sig, 'base64');
       if (given.length === expected.length && timingSafeEqual(given, expected)) return;
     }
@@ -77,7 +41,7 @@ export class Webhooks {
 
   /** Sign a payload the way the server does: for tests and local receivers. */
   sign(body: string | Buffer, secret?: string, options: SignOptions = {}): SignedHeaders {
-    const key = secretKey(secret ?? this.defaultSecret);
+    const key = Buffer.from(secretBytes(secret ?? this.defaultSecret));
     const id = options.id ?? `msg_${randomUUID()}`;
     const timestamp = String(Math.floor((options.timestamp?.getTime() ?? Date.now()) / 1000));
     return {
@@ -90,19 +54,4 @@ export class Webhooks {
 
 function hmac(key: Buffer, id: string, timestamp: string, body: string | Buffer): Buffer {
   return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();
-}
-
-function secretKey(secret: string | undefined): Buffer {
-  if (!secret) throw new WebhookVerificationError('No webhook secret: pass one or set CLICKVID_WEBHOOK_SECRET.', 'webhook_missing_secret');
-  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
-  if (key.length === 0) throw new WebhookVerificationError('The webhook secret is empty.', 'webhook_missing_secret');
-  return key;
-}
-
-function header(headers: WebhookHeaders, name: string): string | undefined {
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
-  const record = headers as Record<string, string | string[] | undefined>;
-  const key = Object.keys(record).find((k) => k.toLowerCase() === name);
-  const v = key === undefined ? undefined : record[key];
-  return Array.isArray(v) ? v.join(' ') : v;
 }

@@ -2,9 +2,11 @@ import { Flags } from '@oclif/core';
 import type { Job } from '@clickvid/sdk';
 import { BaseCommand } from '../../base.js';
 import { colorStatus, round, table } from '../../internal/format.js';
+import { JSON_EXAMPLES } from '../../internal/json-examples.js';
 
 export default class JobsList extends BaseCommand<typeof JobsList> {
   static override description = 'List your jobs, newest first.';
+  static jsonExample = JSON_EXAMPLES.jobList;
   static override flags = {
     all: Flags.boolean({ description: 'Follow next_cursor through every page.' }),
     campaign: Flags.string({ description: 'Only jobs with this metadata.campaign.' }),

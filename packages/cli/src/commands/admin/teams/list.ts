@@ -1,11 +1,13 @@
 import type { TeamList } from '@clickvid/sdk';
 import { AdminCommand } from '../../../admin-base.js';
 import { table } from '../../../internal/format.js';
+import { JSON_EXAMPLES } from '../../../internal/json-examples.js';
 
 const orNone = (v: number | null) => (v === null ? '-' : String(v));
 
 export default class AdminTeamsList extends AdminCommand<typeof AdminTeamsList> {
   static override description = 'List teams, oldest first.';
+  static jsonExample = JSON_EXAMPLES.teamList;
 
   async run(): Promise<TeamList> {
     const list = await (await this.client()).admin.teams.list();
