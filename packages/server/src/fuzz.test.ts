@@ -12,6 +12,11 @@ import { testApp } from './internal/app.testkit.js';
 const SEED = 20261129;
 const RUNS_ANY = 1500;
 const RUNS_VALID = 150;
+/**
+ * A public unicast webhook target. Submit only classifies the address (nothing connects in
+ * these tests: no webhook sender runs); 203.0.113.0/24 (TEST-NET-3) is reserved, so refused.
+ */
+const PUBLIC_HOOK = 'https://93.184.216.34/hook';
 
 let t: Awaited<ReturnType<typeof testApp>>;
 /** Finished jobs of team alpha and one of team beta (finished, so their event streams end at once). */
@@ -90,7 +95,7 @@ const generateish = fc.record(
     aspect_ratio: usually(fc.constant('1:1'), '16:9', '2:1', ''),
     seed: usually(fc.integer({ min: 0, max: 2 ** 32 - 1 }), -1, 2 ** 32, 1.5),
     from_job: usually(fc.oneof(fc.constant(null).map(() => done[1]!.id), fc.constant(null).map(() => jobB.id)), 'job_0000000000', 'nope', `job_${'z'.repeat(40)}`),
-    webhook_url: usually(fc.constant('https://203.0.113.7/hook'), 'http://127.0.0.1/x', 'ftp://x/y', 'not a url', 'http://[::1]/', 'http://[::ffff:127.0.0.1]/x', 'http://169.254.169.254/'),
+    webhook_url: usually(fc.constant(PUBLIC_HOOK), 'http://127.0.0.1/x', 'ftp://x/y', 'not a url', 'http://[::1]/', 'http://[::ffff:127.0.0.1]/x', 'http://169.254.169.254/', 'https://203.0.113.7/hook'),
     metadata: usually(fc.dictionary(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ maxLength: 30 }), { maxKeys: 16 }), { a: 'x\u001fy' }, Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v']))),
   },
   { requiredKeys: [] },
@@ -157,7 +162,7 @@ const validGenerate = fc.record(
     duration_s: fc.double({ min: 0.25, max: 4, noNaN: true }),
     fps: fc.integer({ min: 1, max: 30 }),
     seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
-    webhook_url: fc.constant('https://203.0.113.7/hook'),
+    webhook_url: fc.constant(PUBLIC_HOOK),
     metadata: fc.dictionary(metaText(1, 40), metaText(0, 500), { maxKeys: 16 }),
   },
   { requiredKeys: ['prompt'] },
