@@ -12,6 +12,13 @@ const bool = z
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /**
+ * Named points in a job's life where a worker can be told to SIGKILL itself
+ * (CLICKVID_CRASH_POINT), so the fault suite crashes the shipped code path, not a test double.
+ */
+export const CRASH_POINTS = ['after_store', 'after_succeed', 'before_ack'] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+/**
  * Every environment variable clickvid reads. Parsed once per process, frozen.
  * Nothing else in the code base touches `process.env`.
  */
@@ -61,6 +68,7 @@ const EnvSchema = z.object({
   CLICKVID_CREDITS_PER_GPU_SECOND: z.coerce.number().positive().default(10),
   CLICKVID_ALLOW_PRIVATE_WEBHOOKS: bool.default(false),
   CLICKVID_JOB_TTL_DAYS: int(1, 3650).default(30),
+  CLICKVID_CRASH_POINT: z.enum(['', ...CRASH_POINTS]).default(''),
 });
 
 export type Config = Readonly<{
@@ -98,6 +106,8 @@ export type Config = Readonly<{
   creditsPerGpuSecond: number;
   allowPrivateWebhooks: boolean;
   jobTtlS: number;
+  /** Fault injection: the worker SIGKILLs itself on reaching this point. Unset in production. */
+  crashPoint: CrashPoint | null;
 }>;
 
 export class ConfigError extends Error {
@@ -164,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     creditsPerGpuSecond: e.CLICKVID_CREDITS_PER_GPU_SECOND,
     allowPrivateWebhooks: e.CLICKVID_ALLOW_PRIVATE_WEBHOOKS,
     jobTtlS: e.CLICKVID_JOB_TTL_DAYS * 86_400,
+    crashPoint: e.CLICKVID_CRASH_POINT || null,
   };
   return Object.freeze(config);
 }
@@ -180,4 +191,9 @@ export function loadConfigOrExit(service: string, env: NodeJS.ProcessEnv = proce
     process.stderr.write(`clickvid ${service}: ${err.message}\n`);
     process.exit(78);
   }
+}
+
+/** Ends the process at once, as a power cut would, when `point` is the configured crash point. */
+export function crashAt(config: { crashPoint?: CrashPoint | null }, point: CrashPoint): void {
+  if (config.crashPoint === point) process.kill(process.pid, 'SIGKILL');
 }

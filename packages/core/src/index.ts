@@ -1,5 +1,5 @@
 /** @clickvid/core: what the server and the worker share. */
-export { loadConfig, loadConfigOrExit, ConfigError, REPO_ROOT, type Config } from './config.js';
+export { loadConfig, loadConfigOrExit, ConfigError, REPO_ROOT, CRASH_POINTS, crashAt, type Config, type CrashPoint } from './config.js';
 export { newId } from './ids.js';
 export { keys, QUEUE_NAMES } from './keys.js';
 export { createRedis, type Redis } from './redis.js';

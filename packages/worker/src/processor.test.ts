@@ -86,6 +86,41 @@ describe.skipIf(!model)('processor', () => {
     expect(await d.metrics.registry.getSingleMetricAsString('clickvid_encode_seconds')).not.toMatch(/_count\{[^}]*\} [1-9]/);
   });
 
+  it('a job delivered twice (a lost lock) keeps the winner\'s files: one success, its assets readable', async () => {
+    const { id, bull } = await create('a green triangle');
+    const d = deps();
+    // Forces the losing interleaving: the first delivery stores its files only once the second is
+    // storing too (so both passed their last check), and the second stores only after the first
+    // finished. Each gate gives up after 3 s, so an order the code prevents cannot hang the test.
+    const real = d.storage;
+    let puts = 0;
+    let bothStoring!: () => void;
+    const storing = new Promise<void>((r) => (bothStoring = r));
+    let firstDone: Promise<unknown> = Promise.resolve();
+    const within = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 3000))]);
+    const storage = Object.assign(Object.create(real) as typeof real, {
+      async put(key: string, body: Buffer, opts: { contentType: string }) {
+        const n = ++puts;
+        if (n === 4) bothStoring();
+        await within(n <= 2 ? storing : firstDone);
+        return real.put(key, body, opts);
+      },
+    });
+    const dd = { ...d, storage };
+    const first = createProcessor('draft', dd)(bull);
+    firstDone = first.catch(() => undefined);
+    // Two deliveries of one BullMQ job, as a lock lost while its worker lives produces.
+    const second = createProcessor('draft', dd)({ ...bull, attemptsMade: 1 } as BullJob<RenderJobData>);
+    const outs = await Promise.all([first, second]);
+    expect(outs.filter((o) => o.status === 'succeeded')).toHaveLength(1);
+    const job = (await store.get(id))!.job;
+    expect(job.status).toBe('succeeded');
+    for (const assetId of [job.assets!.video, job.assets!.poster]) {
+      const rec = (await d.assets.get(assetId))!;
+      expect(await real.exists(rec.storage_key)).toBe(true);
+    }
+  });
+
   it('an unrecoverable failure fails the job now and throws UnrecoverableError; a retryable one on a non-final attempt leaves it running', async () => {
     const bad = await create('qqqq wwww');
     const err = await createProcessor('draft', deps())(bad.bull).catch((e: unknown) => e);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ERROR_CATALOGUE, type Job, type Lane, type ModelRef, type Usage } from '@clickvid/contracts';
 import {
-  assetsFromCache, CACHE_HIT_USAGE, cachedAsset, contentKey, enqueueJobWebhook, newId, round,
+  assetsFromCache, CACHE_HIT_USAGE, cachedAsset, contentKey, crashAt, enqueueJobWebhook, newId, round,
   type AssetRecord, type AssetStore, type CachedOutput, type Config, type JobStore, type Logger, type ModelRegistry,
   type OutputCache, type RenderJobData, type ResolvedVariant, type Storage, type UsageLedger, type WebhookJobData,
 } from '@clickvid/core';
@@ -36,7 +36,7 @@ export function outputCacheHook(cache: OutputCache, storage: Storage): RenderCac
 }
 
 export interface ProcessorDeps {
-  config: Pick<Config, 'creditsPerGpuSecond'>;
+  config: Pick<Config, 'creditsPerGpuSecond'> & Partial<Pick<Config, 'crashPoint'>>;
   registry: ModelRegistry;
   store: JobStore;
   /** Progress and the cancellation check between stages, one round trip each. */
@@ -153,6 +153,7 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   });
   // The records are written beside the files; nothing points at them until the job succeeds.
   await Promise.all([stored, d.assets.put(video), d.assets.put(poster)]);
+  crashAt(d.config, 'after_store');
 
   const gpu = share.inferenceSeconds + enc.seconds;
   const usage: Usage = {
@@ -162,6 +163,7 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
     breakdown: { inference_s: round(share.inferenceSeconds), encode_s: round(enc.seconds) },
   };
   const done = await d.store.succeed(jobId, { assets: { video: video.id, poster: poster.id }, usage, model: ref, cache_hit: false });
+  crashAt(d.config, 'after_succeed');
   if (!done) {
     // Canceled between the last check and now: it stays canceled and unbilled, and its files go.
     await Promise.all([d.storage.delete(video.storage_key), d.storage.delete(poster.storage_key)]).catch(() => undefined);
@@ -177,6 +179,7 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   ]);
   d.metrics.finished(done.job);
   d.metrics.jobsTotal.inc({ lane, outcome: 'succeeded' });
+  crashAt(d.config, 'before_ack');
   log.info({ batch: share.batchSize, inference_s: usage.breakdown.inference_s, encode_s: usage.breakdown.encode_s, warm: enc.warm, encodeGroup: enc.groupSize }, 'job succeeded');
   return { status: 'succeeded', gpu_seconds: usage.gpu_seconds, batch_size: share.batchSize, cache_hit: false };
 }

@@ -1,0 +1,57 @@
+/**
+ * A worker SIGKILLed at each named point of a job's life (CLICKVID_CRASH_POINT, read by the
+ * shipped processor), three trials each: every job succeeds once, has exactly two asset
+ * records and two stored objects, is metered once, and its webhook arrives.
+ */
+import { CRASH_POINTS } from '@clickvid/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../harness.js';
+import { assetRecordsByJob, exited, ledgerTotals, micros, storedObjectsByJob, submitDrafts, waitAll, webhookReceiver, type Receiver } from './lib.js';
+
+const TRIALS = 3;
+const JOBS = 6;
+
+describe.each(CRASH_POINTS)('worker SIGKILL at %s', (point) => {
+  let stack: Stack;
+  let hooks: Receiver;
+  beforeAll(async () => {
+    hooks = await webhookReceiver();
+    stack = await startStack({ workerEnv: { CLICKVID_CRASH_POINT: point } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await hooks?.close();
+  });
+
+  it(`${TRIALS} trials of ${JOBS} drafts: each succeeds once, 2 assets and 2 objects, metered once, webhook delivered`, async () => {
+    const all: string[] = [];
+    for (let trial = 0; trial < TRIALS; trial++) {
+      // The worker that will crash: the first of the trial's jobs to reach the point kills it.
+      const crashing = trial === 0 ? stack.workerProcs[0]! : stack.addWorker({ CLICKVID_CRASH_POINT: point }).proc;
+      const ids = await submitDrafts(stack, JOBS, { webhookUrl: hooks.url, seed0: 1000 * (trial + 1) });
+      all.push(...ids);
+      expect(await exited(crashing)).toBe('SIGKILL');
+      const healthy = stack.addWorker();
+      const t0 = Date.now();
+      const jobs = await waitAll(stack, ids);
+      const recoveredS = (Date.now() - t0) / 1000;
+      expect(jobs.map((j) => j.status)).toEqual(ids.map(() => 'succeeded'));
+      const redelivered = jobs.filter((j) => j.attempts > 1).length;
+      console.log(`[faults] ${point} trial ${trial + 1}: ${JOBS} jobs, ${redelivered} redelivered, all done ${recoveredS.toFixed(1)} s after the crash`);
+      healthy.proc.kill('SIGTERM');
+      await exited(healthy.proc);
+    }
+    const jobs = await waitAll(stack, all);
+    const assets = await assetRecordsByJob(stack.redisUrl);
+    const objects = storedObjectsByJob(stack.dataDir);
+    for (const j of jobs) {
+      expect({ id: j.id, assets: assets.get(j.id) ?? 0, objects: objects.get(j.id) ?? 0 }).toEqual({ id: j.id, assets: 2, objects: 2 });
+    }
+    const ledger = await ledgerTotals(stack);
+    expect(ledger.jobs).toBe(all.length);
+    expect(ledger.gpuMicros).toBe(jobs.reduce((s, j) => s + micros(j.usage.gpu_seconds), 0));
+    // Every event arrives (at least once, with one stable id per job).
+    await expect.poll(() => new Set(hooks.ids).size, { timeout: 20_000 }).toBe(all.length);
+    console.log(`[faults] ${point}: ${all.length} jobs, ${hooks.ids.length} webhook POSTs for ${new Set(hooks.ids).size} events`);
+  });
+});
