@@ -68,6 +68,11 @@ const EnvSchema = z.object({
   CLICKVID_CREDITS_PER_GPU_SECOND: z.coerce.number().positive().default(10),
   CLICKVID_ALLOW_PRIVATE_WEBHOOKS: bool.default(false),
   CLICKVID_JOB_TTL_DAYS: int(1, 3650).default(30),
+  CLICKVID_DRAFT_LOCK_MS: int(1000, 600_000).default(3000),
+  CLICKVID_FINAL_LOCK_MS: int(1000, 3_600_000).default(15_000),
+  CLICKVID_DRAIN_TIMEOUT_MS: int(0, 3_600_000).default(8000),
+  CLICKVID_INFERENCE_TIMEOUT_MS: int(0, 3_600_000).default(60_000),
+  CLICKVID_RECONCILE_INTERVAL_MS: int(0, 3_600_000).default(10_000),
   CLICKVID_CRASH_POINT: z.enum(['', ...CRASH_POINTS]).default(''),
 });
 
@@ -106,6 +111,18 @@ export type Config = Readonly<{
   creditsPerGpuSecond: number;
   allowPrivateWebhooks: boolean;
   jobTtlS: number;
+  /**
+   * BullMQ's lock per lane. A job whose worker died is redelivered within `lockMs` +
+   * `stalledIntervalMs`; `lockMs` must exceed twice the longest event-loop stall, or a
+   * live worker loses its lock (harmless for the result, thanks to fencing, but wasted work).
+   */
+  locks: Record<'draft' | 'final', { lockMs: number; stalledIntervalMs: number; maxStalledCount: number }>;
+  /** On SIGTERM, in-flight jobs get this long to finish; the rest are put back in their queue. */
+  drainTimeoutMs: number;
+  /** A single inference call running longer than this ends the worker process (0 = no watchdog). */
+  inferenceTimeoutMs: number;
+  /** How often a process compares job records with BullMQ and repairs drift (0 = never). */
+  reconcileIntervalMs: number;
   /** Fault injection: the worker SIGKILLs itself on reaching this point. Unset in production. */
   crashPoint: CrashPoint | null;
 }>;
@@ -174,6 +191,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     creditsPerGpuSecond: e.CLICKVID_CREDITS_PER_GPU_SECOND,
     allowPrivateWebhooks: e.CLICKVID_ALLOW_PRIVATE_WEBHOOKS,
     jobTtlS: e.CLICKVID_JOB_TTL_DAYS * 86_400,
+    locks: {
+      // Drafts: recovered within ~4 s of a worker's death (lock 3 s + check every 1 s), and a
+      // job may stall three times (false stalls under load) before BullMQ fails it.
+      draft: { lockMs: e.CLICKVID_DRAFT_LOCK_MS, stalledIntervalMs: Math.max(500, Math.round(e.CLICKVID_DRAFT_LOCK_MS / 3)), maxStalledCount: 3 },
+      final: { lockMs: e.CLICKVID_FINAL_LOCK_MS, stalledIntervalMs: Math.max(500, Math.round(e.CLICKVID_FINAL_LOCK_MS / 3)), maxStalledCount: 2 },
+    },
+    drainTimeoutMs: e.CLICKVID_DRAIN_TIMEOUT_MS,
+    inferenceTimeoutMs: e.CLICKVID_INFERENCE_TIMEOUT_MS,
+    reconcileIntervalMs: e.CLICKVID_RECONCILE_INTERVAL_MS,
     crashPoint: e.CLICKVID_CRASH_POINT || null,
   };
   return Object.freeze(config);

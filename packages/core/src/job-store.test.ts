@@ -3,16 +3,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisHandle } from '../../../test/harness.js';
 import { newId } from './ids.js';
 import { JobStore } from './job-store.js';
+import { JobLifecycle } from './lifecycle.js';
 import { createRedis, type Redis } from './redis.js';
 
 let rh: RedisHandle;
 let redis: Redis;
 let store: JobStore;
+let lifecycle: JobLifecycle;
 
 beforeAll(async () => {
   rh = await startRedis();
   redis = createRedis(rh.url);
-  store = new JobStore(redis, 3600);
+  store = new JobStore(redis);
+  lifecycle = new JobLifecycle(redis, 3600);
 });
 afterAll(async () => {
   redis.disconnect();
@@ -30,41 +33,21 @@ function job(over: Partial<Job> = {}): Job {
   };
 }
 
+const create = (j: Job, team: string, lane: 'draft' | 'final') => lifecycle.accept({ job: j, team, lane, reserveS: 0, quotaS: undefined });
+
 describe('JobStore', () => {
   it('round-trips a job exactly', async () => {
     const j = job({ metadata: { campaign: 'spring' }, warnings: ['w'] });
-    await store.create({ job: j, team: 't1', lane: 'draft' });
+    await create(j, 't1', 'draft');
     expect((await store.get(j.id))?.job).toEqual(j);
     expect((await store.get(j.id))?.team).toBe('t1');
-  });
-
-  it('moves queued → running → succeeded, and never out of a terminal state', async () => {
-    const j = job();
-    await store.create({ job: j, team: 't1', lane: 'draft' });
-    expect(await store.queuePosition('draft', j.id)).not.toBeNull();
-    const running = await store.start(j.id, 1);
-    expect(running?.job.status).toBe('running');
-    expect(await store.queuePosition('draft', j.id)).toBeNull();
-    const done = await store.succeed(j.id, { assets: { video: 'a', poster: 'b' }, usage: null });
-    expect(done?.job.status).toBe('succeeded');
-    expect(await store.cancel(j.id)).toBeNull();
-    expect(await store.fail(j.id, { code: 'inference_failed', message: 'x' })).toBeNull();
-    expect((await store.get(j.id))?.job.status).toBe('succeeded');
-  });
-
-  it('a canceled job cannot be started by a worker', async () => {
-    const j = job();
-    await store.create({ job: j, team: 't1', lane: 'final' });
-    expect((await store.cancel(j.id))?.job.status).toBe('canceled');
-    expect(await store.start(j.id, 1)).toBeNull();
-    expect(await store.isCanceled(j.id)).toBe(true);
   });
 
   it('reports queue positions in submit order per lane', async () => {
     const a = job({ created_at: new Date(Date.now() + 10_000).toISOString() });
     const b = job({ created_at: new Date(Date.now() + 20_000).toISOString() });
-    await store.create({ job: a, team: 't2', lane: 'draft' });
-    await store.create({ job: b, team: 't2', lane: 'draft' });
+    await create(a, 't2', 'draft');
+    await create(b, 't2', 'draft');
     const pa = (await store.queuePosition('draft', a.id))!;
     expect(await store.queuePosition('draft', b.id)).toBe(pa + 1);
   });
@@ -75,9 +58,9 @@ describe('JobStore', () => {
     for (let i = 0; i < 7; i++) {
       const j = job({ created_at: new Date(base + i).toISOString(), quality: i % 2 ? 'final' : 'draft', metadata: { campaign: i < 4 ? 'a' : 'b' } });
       ids.push(j.id);
-      await store.create({ job: j, team: 'lister', lane: 'draft' });
+      await create(j, 'lister', 'draft');
     }
-    await store.create({ job: job(), team: 'other', lane: 'draft' });
+    await create(job(), 'other', 'draft');
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 5; page++) {
@@ -100,7 +83,7 @@ describe('JobStore.list with jobs of the same millisecond', () => {
     for (let i = 0; i < 23; i++) {
       const j = job({ created_at: at });
       ids.push(j.id);
-      await store.create({ job: j, team: 'same-ms', lane: 'draft' });
+      await create(j, 'same-ms', 'draft');
     }
     const seen: string[] = [];
     let cursor: string | undefined;
@@ -110,36 +93,5 @@ describe('JobStore.list with jobs of the same millisecond', () => {
       cursor = res.nextCursor ?? undefined;
     } while (cursor);
     expect(seen).toEqual([...ids].reverse());
-  });
-});
-
-describe('JobStore.progress', () => {
-  it('sets progress of a running job, publishes it, and ignores others', async () => {
-    const sub = createRedis(rh.url);
-    const got: unknown[] = [];
-    await sub.subscribe('cv:events:jobs');
-    sub.on('message', (_c: string, m: string) => got.push(JSON.parse(m)));
-    const j = job();
-    await store.create({ job: j, team: 'prog', lane: 'draft' });
-    expect(await store.progress(j.id, 0.5)).toBe(false); // queued: ignored
-    expect((await store.get(j.id))?.job.progress).toBe(0);
-    await store.start(j.id, 1);
-    expect(await store.progress(j.id, 0.6)).toBe(true);
-    expect((await store.get(j.id))?.job.progress).toBe(0.6);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(got).toContainEqual({ id: j.id, team: 'prog', status: 'running', progress: 0.6 });
-    sub.disconnect();
-  });
-
-  it('says stop once a job has left running, and answers each of many steps taken in one turn', async () => {
-    const jobs = Array.from({ length: 6 }, () => job());
-    for (const j of jobs) {
-      await store.create({ job: j, team: 'prog', lane: 'draft' });
-      await store.start(j.id, 1);
-    }
-    await store.cancel(jobs[2]!.id);
-    expect(await Promise.all(jobs.map((j) => store.progress(j.id, 0.85)))).toEqual(jobs.map((_, i) => i !== 2));
-    expect((await store.get(jobs[2]!.id))?.job).toMatchObject({ status: 'canceled', progress: 0 });
-    expect(await store.progress('job_missing', 0.5)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import {
-  AssetStore, createQueues, createRedis, createStorage, JobStore, ModelRegistry, OutputCache, TeamStore, UsageLedger,
+  AssetStore, createQueues, createRedis, createStorage, JobLifecycle, JobStore, ModelRegistry, OutputCache, TeamStore, UsageLedger,
   type Config, type Queues, type Redis, type Storage,
 } from '@clickvid/core';
 import { JobEvents } from './events.js';
@@ -13,6 +13,7 @@ export interface Deps {
   redis: Redis;
   sub: Redis;
   store: JobStore;
+  lifecycle: JobLifecycle;
   assets: AssetStore;
   teams: TeamStore;
   ledger: UsageLedger;
@@ -35,7 +36,8 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   const redis = createRedis(config.redisUrl, { enableAutoPipelining: true });
   const queueConn = createRedis(config.redisUrl);
   const sub = createRedis(config.redisUrl);
-  const store = new JobStore(redis, config.jobTtlS);
+  const store = new JobStore(redis);
+  const lifecycle = new JobLifecycle(redis, config.jobTtlS);
   const assets = new AssetStore(redis, config.jobTtlS);
   const teams = new TeamStore(redis);
   const ledger = new UsageLedger(redis);
@@ -45,9 +47,9 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   const metrics = createMetrics(redis, store);
   const events = new JobEvents(sub);
   await events.start();
-  const jobs = new JobsService({ config, redis, store, assets, registry, queues, cache, ledger, storage, metrics });
+  const jobs = new JobsService({ config, redis, store, lifecycle, registry, queues, cache, storage, metrics });
   return {
-    config, redis, sub, store, assets, teams, ledger, registry, storage, queues, cache, metrics, events, jobs,
+    config, redis, sub, store, lifecycle, assets, teams, ledger, registry, storage, queues, cache, metrics, events, jobs,
     idempotency: new Idempotency(redis),
     async close() {
       await Promise.allSettled([queues.draft.close(), queues.final.close(), queues.webhooks.close()]);

@@ -1,5 +1,4 @@
-import type { WebhookEvent } from '@clickvid/contracts';
-import { QUEUE_NAMES, signWebhook, type Config, type JobStore, type Redis, type TeamStore, type WebhookJobData } from '@clickvid/core';
+import { QUEUE_NAMES, signWebhook, type Config, type Redis, type TeamStore, type WebhookJobData } from '@clickvid/core';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { ApiError } from './errors.js';
@@ -13,25 +12,24 @@ import { assertWebhookTarget } from './internal/webhook-url.js';
 export function startWebhookSender(opts: {
   config: Config;
   connection: Redis;
-  store: JobStore;
   teams: TeamStore;
   logger: Logger;
 }): Worker<WebhookJobData> {
-  const { config, store, teams, logger } = opts;
+  const { config, teams, logger } = opts;
   const worker = new Worker<WebhookJobData>(
     QUEUE_NAMES.webhooks,
     async (bj) => {
-      const { eventId, jobId, team, url, type } = bj.data;
-      const [s, t] = await Promise.all([store.get(jobId), teams.getTeam(team)]);
-      if (!s || !t) throw new UnrecoverableError(`job ${jobId} or team ${team} no longer exists`);
+      const { eventId, jobId, team, url, payload } = bj.data;
+      const t = await teams.getTeam(team);
+      if (!t) throw new UnrecoverableError(`team ${team} of job ${jobId} no longer exists`);
       try {
         // Checked again at delivery: DNS may have changed since submit.
         await assertWebhookTarget(url, config.allowPrivateWebhooks);
       } catch (err) {
         throw new UnrecoverableError(err instanceof ApiError ? err.message : String(err));
       }
-      const event: WebhookEvent = { type, timestamp: new Date().toISOString(), data: s.job };
-      const body = JSON.stringify(event);
+      // The snapshot the lifecycle script took when the job ended: every retry sends the same event.
+      const body = payload;
       const ts = Math.floor(Date.now() / 1000);
       const res = await fetch(url, {
         method: 'POST',

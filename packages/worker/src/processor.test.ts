@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from '@clickvid/contracts';
 import {
-  AssetStore, JobStore, LocalStorage, ModelRegistry, UsageLedger, createLogger, createRedis, newId, type Redis, type RenderJobData,
+  AssetStore, JobLifecycle, JobStore, LocalStorage, ModelRegistry, createLogger, createRedis, newId, type Redis, type RenderJobData,
 } from '@clickvid/core';
 import type { Job as BullJob } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
@@ -24,6 +24,8 @@ describe.skipIf(!model)('processor', () => {
   let dir: string;
   let registry: ModelRegistry;
   let store: JobStore;
+  let lifecycle: JobLifecycle;
+  let assets: AssetStore;
   let engine: InferenceEngine;
   let encoder: Encoder;
 
@@ -32,7 +34,9 @@ describe.skipIf(!model)('processor', () => {
     redis = createRedis(server.url);
     dir = mkdtempSync(join(tmpdir(), 'clickvid-proc-'));
     registry = ModelRegistry.load(model!.dir, model!.name);
-    store = new JobStore(redis, 3600);
+    store = new JobStore(redis);
+    lifecycle = new JobLifecycle(redis, 3600);
+    assets = new AssetStore(redis, 3600);
     engine = new InferenceEngine({ resolveVariant: (n) => registry.variant(n) });
     encoder = new Encoder({ ffmpegPath: '/usr/bin/ffmpeg' });
   });
@@ -54,9 +58,9 @@ describe.skipIf(!model)('processor', () => {
       },
     });
     return {
-      config: { creditsPerGpuSecond: 10 }, registry, store, batcher, encoder,
-      assets: new AssetStore(redis, 3600), ledger: new UsageLedger(redis), storage: new LocalStorage(dir, 'http://x', 'secret-secret-secret'),
-      metrics: new WorkerMetrics(), logger: createLogger({ logLevel: 'silent' }, 't'), cache: null, webhooks: null,
+      config: { creditsPerGpuSecond: 10 }, registry, lifecycle, batcher, encoder,
+      storage: new LocalStorage(dir, 'http://x', 'secret-secret-secret'),
+      metrics: new WorkerMetrics(), logger: createLogger({ logLevel: 'silent' }, 't'), cache: null,
     };
   }
 
@@ -68,7 +72,7 @@ describe.skipIf(!model)('processor', () => {
       assets: null, error: null, warnings: [], metadata: {}, parent_job_id: null, webhook_url: null, cache_hit: false, degraded: false,
       attempts: 0, created_at: new Date().toISOString(), started_at: null, finished_at: null,
     };
-    await store.create({ job, team: 't', lane: 'draft' });
+    await lifecycle.accept({ job, team: 't', lane: 'draft', reserveS: 0, quotaS: undefined });
     // The fields of a BullMQ job the processor reads.
     const bull = { id, data: { jobId: id, team: 't' }, attemptsMade: 0, opts: { attempts: 3 }, timestamp: Date.now() } as unknown as BullJob<RenderJobData>;
     return { id, bull };
@@ -77,7 +81,7 @@ describe.skipIf(!model)('processor', () => {
   it('a job canceled while its batch runs stops at the next step: no encode, no assets, no bill', async () => {
     const { id, bull } = await create('a red circle');
     const d = deps(async () => {
-      await store.cancel(id);
+      await lifecycle.cancel(id);
     });
     const out = await createProcessor('draft', d)(bull);
     expect(out).toEqual({ status: 'skipped', reason: 'canceled' });
@@ -116,7 +120,7 @@ describe.skipIf(!model)('processor', () => {
     const job = (await store.get(id))!.job;
     expect(job.status).toBe('succeeded');
     for (const assetId of [job.assets!.video, job.assets!.poster]) {
-      const rec = (await d.assets.get(assetId))!;
+      const rec = (await assets.get(assetId))!;
       expect(await real.exists(rec.storage_key)).toBe(true);
     }
   });
