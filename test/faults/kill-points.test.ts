@@ -6,12 +6,10 @@
 import { CRASH_POINTS } from '@clickvid/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../harness.js';
-import { assetRecordsByJob, exited, ledgerTotals, micros, storedObjectsByJob, submitDrafts, waitAll, webhookReceiver, type Receiver } from './lib.js';
+import { attemptsByJob, exited, expectTwoEach, FAULT_ENV, ledgerTotals, micros, submitDrafts, waitAll, webhookReceiver, type Receiver } from './lib.js';
 
 const TRIALS = 3;
 const JOBS = 6;
-// The test polls every job every 50 ms: far past the default per-key rate limit.
-const FAULT_ENV = { CLICKVID_RATE_LIMIT_PER_MIN: '1000000' };
 
 describe.each(CRASH_POINTS)('worker SIGKILL at %s', (point) => {
   let stack: Stack;
@@ -38,17 +36,13 @@ describe.each(CRASH_POINTS)('worker SIGKILL at %s', (point) => {
       const jobs = await waitAll(stack, ids);
       const recoveredS = (Date.now() - t0) / 1000;
       expect(jobs.map((j) => j.status)).toEqual(ids.map(() => 'succeeded'));
-      const redelivered = jobs.filter((j) => j.attempts > 1).length;
+      const redelivered = [...(await attemptsByJob(stack.redisUrl, ids)).values()].filter((n) => n > 1).length;
       console.log(`[faults] ${point} trial ${trial + 1}: ${JOBS} jobs, ${redelivered} redelivered, all done ${recoveredS.toFixed(1)} s after the crash`);
       healthy.proc.kill('SIGTERM');
       await exited(healthy.proc);
     }
     const jobs = await waitAll(stack, all);
-    const assets = await assetRecordsByJob(stack.redisUrl);
-    const objects = storedObjectsByJob(stack.dataDir);
-    for (const j of jobs) {
-      expect({ id: j.id, assets: assets.get(j.id) ?? 0, objects: objects.get(j.id) ?? 0 }).toEqual({ id: j.id, assets: 2, objects: 2 });
-    }
+    await expectTwoEach(stack, all);
     const ledger = await ledgerTotals(stack);
     expect(ledger.jobs).toBe(all.length);
     expect(ledger.gpuMicros).toBe(jobs.reduce((s, j) => s + micros(j.usage.gpu_seconds), 0));

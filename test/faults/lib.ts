@@ -105,3 +105,37 @@ export function exited(proc: import('node:child_process').ChildProcess, timeoutM
     });
   });
 }
+
+/** Attempts each job had (its fencing tokens, read from the record): more than one = redelivered. */
+export async function attemptsByJob(redisUrl: string, ids: string[]): Promise<Map<string, number>> {
+  const r = new Redis(redisUrl);
+  try {
+    const raw = await Promise.all(ids.map((id) => r.hget(`cv:job:${id}`, '_attempts')));
+    return new Map(ids.map((id, i) => [id, (raw[i] ?? '').split(' ').filter(Boolean).length]));
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Polls until some of the jobs is running (a worker holds it). */
+export async function untilRunning(stack: Pick<Stack, 'url' | 'apiKey'>, ids: string[], timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const res = await Promise.all(ids.map((id) => api(stack, 'GET', `/v1/jobs/${id}`)));
+    if (res.some((r) => r.body.status === 'running')) return;
+    await sleep(5);
+  }
+  throw new Error('no job started running');
+}
+
+/** Every job has exactly two asset records and two stored objects, counted in Redis and storage. */
+export async function expectTwoEach(stack: Pick<Stack, 'redisUrl' | 'dataDir'>, ids: string[]): Promise<{ assets: Map<string, number>; objects: Map<string, number> }> {
+  const assets = await assetRecordsByJob(stack.redisUrl);
+  const objects = storedObjectsByJob(stack.dataDir);
+  const wrong = ids.filter((id) => assets.get(id) !== 2 || objects.get(id) !== 2).map((id) => `${id}: ${assets.get(id) ?? 0} assets, ${objects.get(id) ?? 0} objects`);
+  if (wrong.length) throw new Error(`not exactly 2 assets and 2 objects:\n${wrong.join('\n')}`);
+  return { assets, objects };
+}
+
+/** The shared env of fault stacks: the tests poll every job every 50 ms, far past the default per-key rate limit. */
+export const FAULT_ENV = { CLICKVID_RATE_LIMIT_PER_MIN: '1000000' };
