@@ -1,46 +1,19 @@
 import type { Job } from '@clickvid/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisHandle } from '../../../test/harness.js';
+import { describe, expect, it } from 'vitest';
 import { newId } from './ids.js';
-import { JobStore } from './job-store.js';
-import { JobLifecycle } from './lifecycle.js';
-import { createRedis, type Redis } from './redis.js';
+import { jobRedis, testJob } from './job.testkit.js';
 
-let rh: RedisHandle;
-let redis: Redis;
-let store: JobStore;
-let lifecycle: JobLifecycle;
+const t = jobRedis();
+const job = testJob;
 
-beforeAll(async () => {
-  rh = await startRedis();
-  redis = createRedis(rh.url);
-  store = new JobStore(redis);
-  lifecycle = new JobLifecycle(redis, 3600);
-});
-afterAll(async () => {
-  redis.disconnect();
-  await rh.stop();
-});
-
-function job(over: Partial<Job> = {}): Job {
-  return {
-    id: newId('job'), object: 'job', status: 'queued', quality: 'draft', prompt: 'a red circle', progress: 0,
-    params: { duration_s: 2, fps: 8, frames: 16, width: 128, height: 128, aspect_ratio: '1:1', seed: 7 },
-    model: { id: 'm', version: '1', variant: 'int8-128', sha256: 'x'.repeat(64) },
-    queue_position: null, estimate: { gpu_seconds: 0.01, credits: 0.1 }, usage: null, assets: null, error: null,
-    warnings: [], metadata: {}, parent_job_id: null, webhook_url: null, cache_hit: false, degraded: false, attempts: 0,
-    created_at: new Date().toISOString(), started_at: null, finished_at: null, ...over,
-  };
-}
-
-const create = (j: Job, team: string, lane: 'draft' | 'final') => lifecycle.accept({ job: j, team, lane, reserveS: 0, quotaS: undefined });
+const create = (j: Job, team: string, lane: 'draft' | 'final') => t.lifecycle.accept({ job: j, team, lane, reserveS: 0, quotaS: undefined });
 
 describe('JobStore', () => {
   it('round-trips a job exactly', async () => {
     const j = job({ metadata: { campaign: 'spring' }, warnings: ['w'] });
     await create(j, 't1', 'draft');
-    expect((await store.get(j.id))?.job).toEqual(j);
-    expect((await store.get(j.id))?.team).toBe('t1');
+    expect((await t.store.get(j.id))?.job).toEqual(j);
+    expect((await t.store.get(j.id))?.team).toBe('t1');
   });
 
   it('reports queue positions in submit order per lane', async () => {
@@ -48,8 +21,8 @@ describe('JobStore', () => {
     const b = job({ created_at: new Date(Date.now() + 20_000).toISOString() });
     await create(a, 't2', 'draft');
     await create(b, 't2', 'draft');
-    const pa = (await store.queuePosition('draft', a.id))!;
-    expect(await store.queuePosition('draft', b.id)).toBe(pa + 1);
+    const pa = (await t.store.queuePosition('draft', a.id))!;
+    expect(await t.store.queuePosition('draft', b.id)).toBe(pa + 1);
   });
 
   it('lists a team newest first with cursor pages and filters, and only that team', async () => {
@@ -64,13 +37,13 @@ describe('JobStore', () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 5; page++) {
-      const res = await store.list('lister', { limit: 3, cursor });
+      const res = await t.store.list('lister', { limit: 3, cursor });
       seen.push(...res.jobs.map((s) => s.job.id));
       if (!res.nextCursor) break;
       cursor = res.nextCursor;
     }
     expect(seen).toEqual([...ids].reverse());
-    const finals = await store.list('lister', { limit: 10, filter: (j) => j.quality === 'final' && j.metadata.campaign === 'a' });
+    const finals = await t.store.list('lister', { limit: 10, filter: (j) => j.quality === 'final' && j.metadata.campaign === 'a' });
     expect(finals.jobs.map((s) => s.job.id)).toEqual([ids[3], ids[1]]);
     expect(finals.nextCursor).toBeNull();
   });
@@ -88,7 +61,7 @@ describe('JobStore.list with jobs of the same millisecond', () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const res = await store.list('same-ms', { limit: 2, cursor });
+      const res = await t.store.list('same-ms', { limit: 2, cursor });
       seen.push(...res.jobs.map((s) => s.job.id));
       cursor = res.nextCursor ?? undefined;
     } while (cursor);

@@ -107,9 +107,7 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   const { ref, variant } = pickModel(d.registry, job);
   const p = job.params;
   if (p.width !== variant.width || p.height !== variant.height) {
-    throw new WorkerError('unsupported_parameter', `${variant.name} renders ${variant.width}x${variant.height}, the job asks ${p.width}x${p.height}`, {
-      retryable: false,
-    });
+    throw new WorkerError('unsupported_parameter', `${variant.name} renders ${variant.width}x${variant.height}, the job asks ${p.width}x${p.height}`);
   }
   // prompt_not_understood (a ModelError) is unrecoverable: classifyError reads its code.
   const prompt = d.registry.encodePrompt(job.prompt);
@@ -153,7 +151,7 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
     d.storage.put(video.storage_key, enc.video, { contentType: video.content_type }),
     d.storage.put(poster.storage_key, enc.poster, { contentType: poster.content_type }),
   ]).catch((err: unknown) => {
-    throw new WorkerError('storage_failed', `storage put failed: ${(err as Error).message}`, { retryable: true, cause: err });
+    throw new WorkerError('storage_failed', `storage put failed: ${(err as Error).message}`, { cause: err });
   });
   crashAt(d.config, 'after_store');
 

@@ -24,8 +24,12 @@ export class LocalStorage implements Storage {
   async put(key: string, body: Buffer, _opts: PutOptions): Promise<void> {
     const file = this.file(key);
     await mkdir(path.dirname(file), { recursive: true });
-    // Write then rename, so a reader never sees half a file.
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    // Write then rename, so a reader never sees half a file. The partial file lives outside
+    // the key's folder: one left by a process killed mid-write (as S3 leaves nothing) is
+    // not an object of the job, and the folder holds exactly what was stored.
+    const partials = path.join(this.dir, '.partial');
+    await mkdir(partials, { recursive: true });
+    const tmp = path.join(partials, `${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`);
     await writeFile(tmp, body);
     await rename(tmp, file);
   }
