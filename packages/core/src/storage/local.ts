@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -13,7 +13,9 @@ export class LocalStorage implements Storage {
     private readonly dir: string,
     private readonly publicUrl: string,
     private readonly secret: string,
-  ) {}
+  ) {
+    sweepPartials(path.join(dir, '.partial'));
+  }
 
   private file(key: string): string {
     const file = path.resolve(this.dir, key);
@@ -58,5 +60,24 @@ export class LocalStorage implements Storage {
       url: `${this.publicUrl}/v1/assets/${asset.id}/content?expires=${expires}&sig=${sig}`,
       expiresAt: new Date(expires * 1000),
     };
+  }
+}
+
+/** Removes partial files older than an hour: left by processes killed mid-write. */
+function sweepPartials(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // none yet
+  }
+  const cutoff = Date.now() - 3_600_000;
+  for (const n of names) {
+    const f = path.join(dir, n);
+    try {
+      if (statSync(f).mtimeMs < cutoff) rmSync(f, { force: true });
+    } catch {
+      /* another process took it */
+    }
   }
 }
