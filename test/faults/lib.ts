@@ -139,3 +139,15 @@ export async function expectTwoEach(stack: Pick<Stack, 'redisUrl' | 'dataDir'>, 
 
 /** The shared env of fault stacks: the tests poll every job every 50 ms, far past the default per-key rate limit. */
 export const FAULT_ENV = { CLICKVID_RATE_LIMIT_PER_MIN: '1000000' };
+
+/** The jobs whose current attempt is held by the process `pid` (attempt tokens carry the pid in base 36). */
+export async function heldBy(redisUrl: string, ids: string[], pid: number): Promise<string[]> {
+  const r = new Redis(redisUrl);
+  try {
+    const tag = `-${pid.toString(36)}-`;
+    const rows = await Promise.all(ids.map((id) => r.hmget(`cv:job:${id}`, 'status', '_attempt')));
+    return ids.filter((_, i) => rows[i]![0] === '"running"' && (rows[i]![1] ?? '').includes(tag));
+  } finally {
+    r.disconnect();
+  }
+}

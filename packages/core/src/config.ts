@@ -192,10 +192,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateWebhooks: e.CLICKVID_ALLOW_PRIVATE_WEBHOOKS,
     jobTtlS: e.CLICKVID_JOB_TTL_DAYS * 86_400,
     locks: {
-      // Drafts: recovered within ~4 s of a worker's death (lock 3 s + check every 1 s), and a
-      // job may stall three times (false stalls under load) before BullMQ fails it.
-      draft: { lockMs: e.CLICKVID_DRAFT_LOCK_MS, stalledIntervalMs: Math.max(500, Math.round(e.CLICKVID_DRAFT_LOCK_MS / 3)), maxStalledCount: 3 },
-      final: { lockMs: e.CLICKVID_FINAL_LOCK_MS, stalledIntervalMs: Math.max(500, Math.round(e.CLICKVID_FINAL_LOCK_MS / 3)), maxStalledCount: 2 },
+      // Drafts: recovered within ~4 s of a worker's death (lock 3 s + check every 1 s). A short
+      // lock means false stalls when a worker is starved of CPU for seconds; fencing makes them
+      // harmless, and a job may stall 10 times (5 for finals) before BullMQ fails it: with 3, a
+      // run on a machine at load 30 failed 2 of 32 healthy drafts. A job that kills its worker
+      // every time costs at most that many restarts.
+      draft: { lockMs: e.CLICKVID_DRAFT_LOCK_MS, stalledIntervalMs: Math.max(500, Math.round(e.CLICKVID_DRAFT_LOCK_MS / 3)), maxStalledCount: 10 },
+      final: { lockMs: e.CLICKVID_FINAL_LOCK_MS, stalledIntervalMs: Math.max(500, Math.round(e.CLICKVID_FINAL_LOCK_MS / 3)), maxStalledCount: 5 },
     },
     drainTimeoutMs: e.CLICKVID_DRAIN_TIMEOUT_MS,
     inferenceTimeoutMs: e.CLICKVID_INFERENCE_TIMEOUT_MS,

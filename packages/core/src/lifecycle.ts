@@ -212,8 +212,11 @@ function terminalMetrics(job: Job): MetricField[] {
   return out;
 }
 
-/** `<attempt>-<random>`: readable in a storage listing, unguessable, unique per start. */
-export const newAttemptToken = (attempt: number) => `a${attempt}-${randomBytes(5).toString('hex')}`;
+/**
+ * `a<attempt>-<pid>-<random>`: readable in a storage listing (which attempt, which process
+ * held it: `pid` in base 36), unguessable, unique per start.
+ */
+export const newAttemptToken = (attempt: number) => `a${attempt}-${process.pid.toString(36)}-${randomBytes(5).toString('hex')}`;
 
 function pairs(flat: string[]): Record<string, string> {
   const out: Record<string, string> = {};

@@ -6,3 +6,5 @@ export { InferenceEngine, sha256File, type EngineItem, type EngineResult, type I
 export { Encoder, type EncodeResult, type EncodeSpec, type EncoderOptions } from './encoder.js';
 export { WorkerError, classifyError, toBullError } from './errors.js';
 export { WorkerMetrics } from './metrics.js';
+export { Watchdog } from './watchdog.js';
+export { reconcileOnce, startReconciler, type ReconcileReport } from './reconciler.js';

@@ -51,6 +51,8 @@ export interface RunningWorker {
   readonly engine: InferenceEngine;
   readonly batcher: Batcher<RenderInput, Uint8Array>;
   readonly encoder: Encoder;
+  /** Armed around each inference call; an engine that runs in steps feeds it per step. */
+  readonly watchdog: Watchdog;
   readonly workers: Partial<Record<Lane, Worker<RenderJobData>>>;
   /** The metrics HTTP server, when CLICKVID_WORKER_METRICS_PORT is set. */
   readonly metricsServer: Server | null;
@@ -157,12 +159,15 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       w.on('failed', (job, err) => {
         // BullMQ fails some jobs without running the processor: one that stalled more often than
         // allowed (its workers died mid-job) fails on its next fetch. Its record would stay
-        // "running"; end it here (the reconciler catches what this misses). For failures the
-        // processor already recorded this is a no-op: the record is no longer queued/running.
+        // "running"; end it here (the reconciler catches what this misses). The event also fires
+        // in a worker that merely lost its lock (a stall, a Redis restart) while the job lives on
+        // elsewhere, so the record fails only when BullMQ really holds the job as failed. For
+        // failures the processor already recorded this is a no-op.
         if (!job || !(err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1))) return;
-        lifecycle
-          .fail(job.data.jobId, { code: 'internal_error', message: 'The job failed after its worker stopped repeatedly.', retryable: true })
-          .catch((ferr: unknown) => logger.error({ err: ferr, jobId: job.data.jobId }, 'could not record the failure'));
+        void (async () => {
+          if ((await job.getState()) !== 'failed') return;
+          await lifecycle.fail(job.data.jobId, { code: 'internal_error', message: 'The job failed after its worker stopped repeatedly.', retryable: true });
+        })().catch((ferr: unknown) => logger.error({ err: ferr, jobId: job.data.jobId }, 'could not record the failure'));
       });
       workers[lane] = w;
       closers.push(async () => {
@@ -184,7 +189,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
     let closing: Promise<{ requeued: number }> | null = null;
     return {
-      id, lanes, metrics, engine, batcher, encoder, workers, metricsServer,
+      id, lanes, metrics, engine, batcher, encoder, watchdog, workers, metricsServer,
       close(o = {}) {
         closing ??= (async () => {
           // Leave /readyz first, so no one counts on this worker while it drains.
