@@ -24,7 +24,7 @@ describe('duplicate delivery (SIGSTOP past the lock, SIGCONT after another worke
     stopped.kill('SIGSTOP');
     const t0 = Date.now();
     stack.addWorker();
-    const jobs = await waitAll(stack, ids);
+    const jobs = await waitAll(stack, ids, 180_000);
     console.log(`[faults] duplicate: all ${ids.length} done ${((Date.now() - t0) / 1000).toFixed(1)} s after SIGSTOP`);
     stopped.kill('SIGCONT');
     // The stale attempts run on, are refused at their next step, and remove only their own files.

@@ -137,8 +137,14 @@ export async function expectTwoEach(stack: Pick<Stack, 'redisUrl' | 'dataDir'>, 
   return { assets, objects };
 }
 
-/** The shared env of fault stacks: the tests poll every job every 50 ms, far past the default per-key rate limit. */
-export const FAULT_ENV = { CLICKVID_RATE_LIMIT_PER_MIN: '1000000' };
+/**
+ * The shared env of fault stacks. The tests poll every job every 50 ms, far past the default
+ * per-key rate limit. The draft lock is 10 s, not the shipped 3 s: these tests check counts
+ * (one success, one bill, two files), and on a test machine starved of CPU (load 25–30 on 2
+ * cores) a 3 s lock lapses while inference blocks the event loop, so jobs are redelivered
+ * over and over. recovery.test.ts measures the shipped default.
+ */
+export const FAULT_ENV = { CLICKVID_RATE_LIMIT_PER_MIN: '1000000', CLICKVID_DRAFT_LOCK_MS: '10000' };
 
 /** The jobs whose current attempt is held by the process `pid` (attempt tokens carry the pid in base 36). */
 export async function heldBy(redisUrl: string, ids: string[], pid: number): Promise<string[]> {
@@ -147,6 +153,17 @@ export async function heldBy(redisUrl: string, ids: string[], pid: number): Prom
     const tag = `-${pid.toString(36)}-`;
     const rows = await Promise.all(ids.map((id) => r.hmget(`cv:job:${id}`, 'status', '_attempt')));
     return ids.filter((_, i) => rows[i]![0] === '"running"' && (rows[i]![1] ?? '').includes(tag));
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** BullMQ's view of a job (for failure messages): its state fields as stored. */
+export async function bullView(redisUrl: string, id: string, lane = 'draft'): Promise<string> {
+  const r = new Redis(redisUrl);
+  try {
+    const h = await r.hmget(`bull:clickvid-${lane}:${id}`, 'failedReason', 'stc', 'atm', 'ats');
+    return `failedReason=${h[0]} stalls=${h[1]} attemptsMade=${h[2]} attemptsStarted=${h[3]}`;
   } finally {
     r.disconnect();
   }

@@ -11,13 +11,15 @@ import { exited, FAULT_ENV, heldBy, sleep, submitDrafts, waitAll } from './lib.j
 describe('recovery after a worker SIGKILL (two draft workers)', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ env: FAULT_ENV, workers: 2 });
+    // The shipped lock settings: only the rate limit is lifted.
+    stack = await startStack({ env: { CLICKVID_RATE_LIMIT_PER_MIN: FAULT_ENV.CLICKVID_RATE_LIMIT_PER_MIN }, workers: 2 });
   });
   afterAll(async () => stack?.stop());
 
   it("the dead worker's running drafts are started again by the other worker within seconds", async () => {
     const victim = stack.workerProcs[0]!;
-    const ids = await submitDrafts(stack, 48, { seed0: 13_000 });
+    // Few enough that the surviving worker has free slots: the time measured is redelivery, not queueing.
+    const ids = await submitDrafts(stack, 12, { seed0: 13_000 });
     let held: string[] = [];
     const end = Date.now() + 60_000;
     while (held.length === 0 && Date.now() < end) held = await heldBy(stack.redisUrl, ids, victim.pid!);
@@ -33,6 +35,6 @@ describe('recovery after a worker SIGKILL (two draft workers)', () => {
     expect(jobs.map((j) => (j.status === 'succeeded' ? j.status : `${j.status}: ${JSON.stringify(j.error)}`))).toEqual(ids.map(() => 'succeeded'));
     // Lock 3 s + stalled check every 1 s: ~4 s on a quiet machine; the bound leaves room for a
     // loaded one and is still far below BullMQ's defaults (60 s and more).
-    expect(s).toBeLessThan(8);
+    expect(s).toBeLessThan(15);
   });
 });
