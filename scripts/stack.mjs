@@ -46,13 +46,15 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A private redis-server on a free port. With `persist`, data and an AOF (fsync every
- * second) live in `dir`; BullMQ needs `noeviction`.
+ * second: a Redis process death loses nothing acknowledged, a host crash up to ~1 s) live
+ * in `dir`. Memory is capped with `noeviction` (BullMQ needs it): at the cap writes fail
+ * loudly instead of Redis growing until the host kills it.
  */
-export async function startRedis({ dir, persist = false, log = 'ignore' }) {
+export async function startRedis({ dir, persist = false, log = 'ignore', port: fixedPort, maxmemory = '1gb' }) {
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--maxmemory-policy', 'noeviction',
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--maxmemory', maxmemory, '--maxmemory-policy', 'noeviction',
     '--save', '', '--appendonly', persist ? 'yes' : 'no', '--appendfsync', 'everysec', '--protected-mode', 'yes',
   ];
   const proc = spawn('redis-server', args, { stdio: ['ignore', log, log] });

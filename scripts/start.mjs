@@ -39,11 +39,41 @@ const children = [];
 let redis = null;
 let shuttingDown = false;
 
+/**
+ * Runs a service and restarts it when it dies (a crash, the worker's watchdog, an OOM kill)
+ * instead of stopping the stack: its jobs come back through BullMQ's stalled check and run
+ * again. Restarts back off from 0.5 s to 10 s while a process keeps dying within 30 s of
+ * its start; a config error (exit 78) is not retried.
+ */
+function supervise(pkg, stackEnv) {
+  const handle = { proc: null, restarts: 0 };
+  let backoffMs = 500;
+  const launch = () => {
+    const startedAt = Date.now();
+    handle.proc = startService(pkg, stackEnv).proc;
+    handle.proc.once('exit', (code, signal) => {
+      if (shuttingDown) return;
+      if (code === 78) {
+        process.stderr.write(`clickvid: the ${pkg} refused its configuration; stopping the stack.\n`);
+        void shutdown(1);
+        return;
+      }
+      backoffMs = Date.now() - startedAt > 30_000 ? 500 : Math.min(backoffMs * 2, 10_000);
+      handle.restarts++;
+      process.stderr.write(`clickvid: the ${pkg} exited (${code ?? signal}); restarting it in ${backoffMs / 1000} s (restart ${handle.restarts}).\n`);
+      setTimeout(() => shuttingDown || launch(), backoffMs);
+    });
+  };
+  launch();
+  return handle;
+}
+
 async function shutdown(code) {
   if (shuttingDown) return;
   shuttingDown = true;
   log('\nclickvid: stopping …');
-  await Promise.all(children.map((c) => stopProcess(c.proc, 'SIGTERM', 10_000)));
+  // The worker drains within CLICKVID_DRAIN_TIMEOUT_MS (8 s) and requeues the rest, inside this 10 s grace.
+  await Promise.all(children.map((c) => c.proc && stopProcess(c.proc, 'SIGTERM', 10_000)));
   if (redis) await redis.stop();
   log('clickvid: stopped.');
   process.exit(code);
@@ -72,17 +102,8 @@ try {
     CLICKVID_ALLOW_PRIVATE_WEBHOOKS: env.CLICKVID_ALLOW_PRIVATE_WEBHOOKS ?? 'true',
     CLICKVID_LOG_LEVEL: env.CLICKVID_LOG_LEVEL ?? 'warn',
   };
-  for (const pkg of ['server', 'worker']) {
-    const svc = startService(pkg, stackEnv);
-    svc.proc.once('exit', (code, signal) => {
-      if (!shuttingDown) {
-        process.stderr.write(`clickvid: the ${pkg} exited (${code ?? signal}); stopping the stack.\n`);
-        void shutdown(1);
-      }
-    });
-    children.push(svc);
-  }
-  await waitReady(url, { timeoutMs: 90_000, procs: children.map((c) => c.proc) });
+  for (const pkg of ['server', 'worker']) children.push(supervise(pkg, stackEnv));
+  await waitReady(url, { timeoutMs: 90_000 });
 
   writeFileSync(
     path.join(dataDir, 'dev.json'),
@@ -96,7 +117,7 @@ clickvid is running (ready in ${secs} s)
   API       ${url}   (OpenAPI: ${url}/openapi.json, metrics: ${url}/metrics)
   API key   ${secrets.apiKey}   (team ${env.CLICKVID_BOOTSTRAP_TEAM ?? 'dev'})
   Admin key ${secrets.adminKey}   (/v1/admin, \`npx clickvid admin teams list\`)
-  Redis     ${redisUrl}${redis ? '  (private, AOF in .clickvid/redis)' : ''}
+  Redis     ${redisUrl}${redis ? '  (private, AOF fsync every second in .clickvid/redis, maxmemory 1gb noeviction)' : ''}
   Storage   ${path.join(dataDir, 'storage')}
   Config    ${path.join(dataDir, 'dev.json')} (the CLI finds it from this directory and below)
 
@@ -107,7 +128,7 @@ Try it:
        -H "Content-Type: application/json" -H "Idempotency-Key: $(date +%s)" \\
        -d '{"prompt":"a yellow triangle spinning on a black background"}'
 
-Ctrl-C stops everything.`);
+A worker or server that dies is restarted. Ctrl-C stops everything.`);
 } catch (err) {
   process.stderr.write(`clickvid: ${err.message}\n`);
   await shutdown(1);

@@ -31,20 +31,52 @@ export async function startRedis(): Promise<RedisHandle> {
   };
 }
 
+/** A redis-server with an AOF fsynced every second, as `npm start` runs it: the fault suite kills it. */
+export async function startPersistentRedis(): Promise<RedisHandle & { proc: import('node:child_process').ChildProcess; dir: string; restart(): Promise<void> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cv-redis-'));
+  let r = await startRedisProc({ dir, persist: true });
+  const port = r.port;
+  return {
+    url: r.url,
+    port,
+    dir,
+    get proc() {
+      return r.proc;
+    },
+    async restart() {
+      r = await startRedisProc({ dir, persist: true, port });
+    },
+    async stop() {
+      await r.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export interface Stack {
   url: string;
   apiKey: string;
   webhookSecret: string;
   redisUrl: string;
+  /** The private redis-server (with `persist`, one that can be killed and restarted on the same port). */
+  redis: RedisHandle;
   dataDir: string;
   env: Record<string, string>;
   /** Restarts the worker (e.g. to change batching knobs). */
   restartWorker(extraEnv?: Record<string, string>): Promise<void>;
+  /** Starts one more worker process beside the others (the fault suite kills and adds them). */
+  addWorker(extraEnv?: Record<string, string>): { proc: import('node:child_process').ChildProcess };
+  /** The worker processes started so far, dead or alive. */
+  readonly workerProcs: import('node:child_process').ChildProcess[];
+  /** Starts one more API server on its own port against the same Redis; stopped with the stack. */
+  addServer(): Promise<{ url: string; proc: import('node:child_process').ChildProcess }>;
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: { env?: Record<string, string>; workers?: number; logs?: boolean } = {}): Promise<Stack> {
-  const redis = await startRedis();
+export async function startStack(
+  opts: { env?: Record<string, string>; workerEnv?: Record<string, string>; workers?: number; logs?: boolean; persist?: boolean } = {},
+): Promise<Stack> {
+  const redis = opts.persist ? await startPersistentRedis() : await startRedis();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'cv-stack-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -65,7 +97,9 @@ export async function startStack(opts: { env?: Record<string, string>; workers?:
   };
   const stdio = opts.logs ? 'inherit' : 'ignore';
   const server = startService('server', env, { stdio });
-  let workers = Array.from({ length: opts.workers ?? 1 }, () => startService('worker', env, { stdio }));
+  let workers = Array.from({ length: opts.workers ?? 1 }, () => startService('worker', { ...env, ...opts.workerEnv }, { stdio }));
+  const all = [...workers];
+  const servers: Array<{ proc: unknown }> = [];
   try {
     await waitReady(url, { timeoutMs: 60_000, procs: [server.proc, ...workers.map((w: { proc: unknown }) => w.proc)] });
   } catch (err) {
@@ -78,15 +112,34 @@ export async function startStack(opts: { env?: Record<string, string>; workers?:
     apiKey,
     webhookSecret,
     redisUrl: redis.url,
+    redis,
     dataDir,
     env,
+    get workerProcs() {
+      return all.map((w: { proc: import('node:child_process').ChildProcess }) => w.proc);
+    },
     async restartWorker(extraEnv = {}) {
       await Promise.all(workers.map((w: { stop(): Promise<void> }) => w.stop()));
       workers = [startService('worker', { ...env, ...extraEnv }, { stdio })];
+      all.push(...workers);
       await waitReady(url, { timeoutMs: 60_000 });
     },
+    addWorker(extraEnv = {}) {
+      const w = startService('worker', { ...env, ...extraEnv }, { stdio });
+      workers.push(w);
+      all.push(w);
+      return w;
+    },
+    async addServer() {
+      const p = await freePort();
+      const u = `http://127.0.0.1:${p}`;
+      const s = startService('server', { ...env, CLICKVID_PORT: String(p), CLICKVID_PUBLIC_URL: u }, { stdio });
+      servers.push(s);
+      await waitReady(u, { timeoutMs: 60_000, procs: [s.proc] });
+      return { url: u, proc: s.proc };
+    },
     async stop() {
-      await Promise.all([server, ...workers].map((s: { proc: unknown }) => stopProcess(s.proc, 'SIGTERM', 10_000)));
+      await Promise.all([server, ...servers, ...all].map((s: { proc: unknown }) => stopProcess(s.proc, 'SIGTERM', 10_000)));
       await redis.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -35,6 +35,23 @@ const labelKey = (l: Labels) =>
     .map((k) => `${k}="${String(l[k]).replace(/["\\\n]/g, '_')}"`)
     .join(',');
 
+/** One `HINCRBYFLOAT` of the metrics hash: a field and the amount. Lifecycle scripts write these. */
+export type MetricField = [field: string, by: number];
+
+/** The hash field a counter increment touches. */
+export function counterFields(name: CounterName, labels: Labels, by = 1): MetricField[] {
+  return [[`${name}|${labelKey(labels)}|value`, by]];
+}
+
+/** The hash fields one histogram observation touches: its buckets, +Inf and sum. */
+export function histogramFields(name: HistogramName, labels: Labels, value: number): MetricField[] {
+  const lk = labelKey(labels);
+  const out: MetricField[] = [];
+  for (const b of HISTOGRAMS[name].buckets) if (value <= b) out.push([`${name}|${lk}|${b}`, 1]);
+  out.push([`${name}|${lk}|+Inf`, 1], [`${name}|${lk}|sum`, value]);
+  return out;
+}
+
 /**
  * Cluster-wide counters and histograms kept in one Redis hash, so that what workers
  * observe (batch sizes, inference time) is scraped from the API server like the rest.
@@ -46,16 +63,13 @@ export class ClusterMetrics {
 
   observe(name: HistogramName, labels: Labels, value: number, tx?: ChainableCommander): void {
     const p = tx ?? this.redis.pipeline();
-    const lk = labelKey(labels);
-    for (const b of HISTOGRAMS[name].buckets) if (value <= b) p.hincrby(HASH, `${name}|${lk}|${b}`, 1);
-    p.hincrby(HASH, `${name}|${lk}|+Inf`, 1);
-    p.hincrbyfloat(HASH, `${name}|${lk}|sum`, value);
+    for (const [f, by] of histogramFields(name, labels, value)) p.hincrbyfloat(HASH, f, by);
     if (!tx) void p.exec().catch(() => undefined);
   }
 
   inc(name: CounterName, labels: Labels, by = 1, tx?: ChainableCommander): void {
     const p = tx ?? this.redis.pipeline();
-    p.hincrbyfloat(HASH, `${name}|${labelKey(labels)}|value`, by);
+    for (const [f, n] of counterFields(name, labels, by)) p.hincrbyfloat(HASH, f, n);
     if (!tx) void p.exec().catch(() => undefined);
   }
 

@@ -1,9 +1,12 @@
 /** @clickvid/core: what the server and the worker share. */
-export { loadConfig, loadConfigOrExit, ConfigError, REPO_ROOT, type Config } from './config.js';
+export { loadConfig, loadConfigOrExit, ConfigError, REPO_ROOT, CRASH_POINTS, crashAt, type Config, type CrashPoint } from './config.js';
 export { newId } from './ids.js';
 export { keys, QUEUE_NAMES } from './keys.js';
 export { createRedis, createServerRedis, isRedisUnavailable, redisReady, type Redis } from './redis.js';
 export { JobStore, type StoredJob, type JobUpdate } from './job-store.js';
+export { JobLifecycle, attemptKey, ATTEMPT_FILES, newAttemptToken, type AcceptSpec, type AcceptOutcome, type Attempt, type Verdict } from './lifecycle.js';
+export { WebhookOutbox, OUTBOX_CLAIM_IDLE_MS } from './outbox.js';
+export { dailyQuotaSeconds } from './quota.js';
 export { ModelManifest, type ManifestTier, type ManifestVariant } from './manifest.js';
 export { Tokenizer, type TextSpec, type Tokens } from './tokenizer.js';
 export { ModelRegistry, ModelError, mulberry32, sha256File, type EncodedPrompt, type ResolvedVariant } from './model-registry.js';
@@ -16,9 +19,9 @@ export { AssetStore, type AssetRecord } from './assets.js';
 export {
   TeamStore, TeamStoreError, applySettings, hashApiKey, newApiKey, newWebhookSecret, type Team, type KeyAuth, type TeamStoreErrorCode,
 } from './teams.js';
-export { UsageLedger, utcDay, round } from './usage-ledger.js';
+export { UsageLedger, utcDay, round, toMicros } from './usage-ledger.js';
 export { creditsThisMonth } from './spend.js';
-export { laneFor, createQueues, RENDER_JOB_OPTIONS, type Queues, type RenderJobData, type WebhookJobData } from './queues.js';
+export { laneFor, createQueues, RENDER_JOB_OPTIONS, renderJobOptions, renderPriority, type Queues, type RenderJobData, type WebhookJobData } from './queues.js';
 export { startHeartbeat, liveWorkers, HEARTBEAT_MS } from './heartbeat.js';
 export { createLogger, type Logger } from './logger.js';
 export { PipelineManifest, FlowMatchEulerConfig, TensorRole, PipelineTokenizer, type PipelineTensor, type PipelineManifestTier } from './pipeline-manifest.js';
@@ -41,5 +44,5 @@ export {
 } from './pipeline.js';
 export { seededNoise } from './noise.js';
 export { contentKey, OutputCache, CACHE_HIT_USAGE, assetsFromCache, cachedAsset, type CachedOutput, type CachedAsset } from './output-cache.js';
-export { enqueueJobWebhook, signWebhook, WEBHOOK_JOB_OPTIONS } from './webhook-events.js';
-export { ClusterMetrics, HISTOGRAMS, COUNTERS, jobLabels, type HistogramName, type CounterName } from './cluster-metrics.js';
+export { signWebhook, WEBHOOK_JOB_OPTIONS } from './webhook-events.js';
+export { ClusterMetrics, HISTOGRAMS, COUNTERS, counterFields, histogramFields, jobLabels, type HistogramName, type CounterName, type MetricField } from './cluster-metrics.js';

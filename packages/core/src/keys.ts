@@ -34,9 +34,13 @@ export const keys = {
   promotion: (jobId: string, quality: string) => `cv:promote:${jobId}:${quality}`,
   /** Sorted set of queued job ids per lane, scored by enqueue time: queue positions. */
   laneQueued: (lane: string) => `cv:lane:${lane}:queued`,
+  /** Sorted set of running job ids per lane, scored by start time (ms): what the reconciler checks. */
+  laneRunning: (lane: string) => `cv:lane:${lane}:running`,
+  /** Stream: webhook events written by the lifecycle scripts, drained into the webhooks queue (consumer group `senders`). */
+  webhookOutbox: () => 'cv:outbox:webhooks',
   /** String (JSON): an asset record. */
   asset: (id: string) => `cv:asset:${id}`,
-  /** Hash: usage counters for a team and UTC day. */
+  /** Hash: usage counters for a team and UTC day, in integer micro-units; `reserved_us` holds open quota reservations. */
   usage: (team: string, day: string) => `cv:usage:${team}:${day}`,
   /** String (JSON): the output of a content key, for the output cache. */
   outputCache: (contentKey: string) => `cv:cache:${contentKey}`,

@@ -18,6 +18,8 @@ export interface WebhookJobData {
   team: string;
   url: string;
   type: 'job.succeeded' | 'job.failed' | 'job.canceled';
+  /** The event body as the lifecycle script wrote it when the job ended: what is signed and sent. */
+  payload: string;
 }
 
 export function createQueues(connection: ConnectionOptions) {
@@ -36,3 +38,9 @@ export const RENDER_JOB_OPTIONS = {
   removeOnComplete: { age: 3600, count: 10_000 },
   removeOnFail: { age: 24 * 3600 },
 } as const;
+
+/** BullMQ priority: lower runs first. Within the final lane, standard goes before final. */
+export const renderPriority = (q: Quality) => (q === 'final' ? 10 : q === 'standard' ? 5 : 1);
+
+/** The BullMQ options of a job's render entry; its BullMQ id is the job id, so adding twice adds once. */
+export const renderJobOptions = (jobId: string, quality: Quality) => ({ ...RENDER_JOB_OPTIONS, jobId, priority: renderPriority(quality) });

@@ -2,19 +2,19 @@ import type { Job } from '@clickvid/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisHandle } from '../../../test/harness.js';
 import { newId } from './ids.js';
-import { JobStore } from './job-store.js';
 import { keys } from './keys.js';
+import { JobLifecycle } from './lifecycle.js';
 import { createRedis, type Redis } from './redis.js';
 
 const TTL_S = 30 * 86_400;
 let rh: RedisHandle;
 let redis: Redis;
-let store: JobStore;
+let lifecycle: JobLifecycle;
 
 beforeAll(async () => {
   rh = await startRedis();
   redis = createRedis(rh.url);
-  store = new JobStore(redis, TTL_S);
+  lifecycle = new JobLifecycle(redis, TTL_S);
 });
 afterAll(async () => {
   redis.disconnect();
@@ -23,7 +23,7 @@ afterAll(async () => {
 
 function job(id: string): Job {
   return {
-    id, object: 'job', status: 'succeeded', quality: 'draft', prompt: 'a red circle', progress: 1,
+    id, object: 'job', status: 'queued', quality: 'draft', prompt: 'a red circle', progress: 1,
     params: { duration_s: 2, fps: 8, frames: 16, width: 128, height: 128, aspect_ratio: '1:1', seed: 7 },
     model: { id: 'm', version: '1', variant: 'int8-128', sha256: 'x'.repeat(64) },
     queue_position: null, estimate: { gpu_seconds: 0.01, credits: 0.1 }, usage: null, assets: null, error: null,
@@ -43,7 +43,7 @@ describe("a team's job index", () => {
     const recent = idFrom(29);
     await redis.zadd(keys.teamJobs(team), 0, recent);
     const fresh = newId('job');
-    await store.create({ job: job(fresh), team, lane: 'draft' });
+    expect(await lifecycle.accept({ job: job(fresh), team, lane: 'draft', reserveS: 0.01 })).toMatchObject({ ok: true });
     expect(await redis.zrange(keys.teamJobs(team), '0', '-1')).toEqual([recent, fresh]);
     const ttl = await redis.ttl(keys.teamJobs(team));
     expect(ttl).toBeGreaterThan(TTL_S - 60);

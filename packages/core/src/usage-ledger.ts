@@ -4,30 +4,48 @@ import { keys } from './keys.js';
 
 export const utcDay = (d = new Date()) => d.toISOString().slice(0, 10);
 const SEP = '\u001f';
+/** Ledger hashes live a little over a year. */
+export const LEDGER_TTL_S = 400 * 86_400;
+
+/** Seconds (or credits) to the integer micro-units the ledger adds: sums stay exact. */
+export const toMicros = (x: number) => Math.round(x * 1e6);
+
+/** The field prefix of a (quality, campaign) group; `jobs`, `gpu_us` and `credits_u` follow it. */
+export const ledgerField = (quality: Quality, campaign: string | null) => `${quality}${SEP}${campaign ?? ''}${SEP}`;
 
 /**
  * GPU-seconds, credits and job counts per team, UTC day, quality and campaign tag.
- * One hash per (team, day); fields are `quality␟campaign␟metric` (␟ is U+001F), read back
- * by the first and last separator (see parseField), so any campaign string round-trips.
+ * One hash per (team, day); fields are `quality␟campaign␟metric` (␟ is U+001F), integers in
+ * micro-units, read back by the first and last separator (see parseField), so any campaign
+ * string round-trips; plus `total_gpu_us` and `reserved_us` (the quota reservations of jobs
+ * not yet ended). A job is billed on the UTC day it was accepted (the day its reservation was
+ * made), by the lifecycle script that ends it (see lifecycle.ts): never here, never twice.
  */
 export class UsageLedger {
   constructor(private readonly redis: Redis) {}
 
+  /** Adds usage outside a job (imports, corrections, tests). */
   async record(team: string, quality: Quality, campaign: string | null, gpuSeconds: number, credits: number, at = new Date()): Promise<void> {
     const key = keys.usage(team, utcDay(at));
-    const f = `${quality}${SEP}${campaign ?? ''}${SEP}`;
+    const f = ledgerField(quality, campaign);
     await this.redis
       .multi()
       .hincrby(key, `${f}jobs`, 1)
-      .hincrbyfloat(key, `${f}gpu`, gpuSeconds)
-      .hincrbyfloat(key, `${f}credits`, credits)
-      .hincrbyfloat(key, 'total_gpu', gpuSeconds)
-      .expire(key, 400 * 86_400)
+      .hincrby(key, `${f}gpu_us`, toMicros(gpuSeconds))
+      .hincrby(key, `${f}credits_u`, toMicros(credits))
+      .hincrby(key, 'total_gpu_us', toMicros(gpuSeconds))
+      .expire(key, LEDGER_TTL_S)
       .exec();
   }
 
+  /** GPU-seconds billed today (UTC). */
   async usedToday(team: string): Promise<number> {
-    return Number((await this.redis.hget(keys.usage(team, utcDay()), 'total_gpu')) ?? 0);
+    return Number((await this.redis.hget(keys.usage(team, utcDay()), 'total_gpu_us')) ?? 0) / 1e6;
+  }
+
+  /** GPU-seconds reserved today by jobs that have not ended yet. */
+  async reservedToday(team: string): Promise<number> {
+    return Number((await this.redis.hget(keys.usage(team, utcDay()), 'reserved_us')) ?? 0) / 1e6;
   }
 
   async report(team: string, from: string, to: string): Promise<UsageRow[]> {
@@ -48,8 +66,8 @@ export class UsageLedger {
         const g = `${quality}${SEP}${campaign}`;
         const row = byGroup.get(g) ?? { day: days[i]!, quality, campaign: campaign || null, jobs: 0, gpu_seconds: 0, credits: 0 };
         if (metric === 'jobs') row.jobs = Number(value);
-        if (metric === 'gpu') row.gpu_seconds = round(Number(value));
-        if (metric === 'credits') row.credits = round(Number(value));
+        if (metric === 'gpu_us') row.gpu_seconds = Number(value) / 1e6;
+        if (metric === 'credits_u') row.credits = Number(value) / 1e6;
         byGroup.set(g, row);
       }
       rows.push(...byGroup.values());

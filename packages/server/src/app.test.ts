@@ -188,8 +188,7 @@ describe('jobs', () => {
     expect(await t.deps.queues.draft.getJob(id)).toBeUndefined();
 
     const done = (await gen({ prompt: PROMPT, seed: 99 })).json().id;
-    await t.deps.store.start(done, 1);
-    await t.deps.store.succeed(done, { assets: null, usage: null });
+    await t.deps.lifecycle.fail(done, { code: 'inference_failed', message: 'x' });
     const c3 = await t.app.inject({ method: 'POST', url: `/v1/jobs/${done}/cancel`, headers: t.auth(t.keyA) });
     expect(c3.statusCode).toBe(409);
     expect(errorOf(c3).code).toBe('job_not_cancelable');

@@ -1,5 +1,5 @@
 import {
-  AssetStore, createQueues, createRedis, createServerRedis, createStorage, redisReady, JobStore, ModelRegistry, OutputCache, TeamStore, UsageLedger,
+  AssetStore, createQueues, createRedis, createServerRedis, createStorage, redisReady, JobLifecycle, JobStore, ModelRegistry, OutputCache, TeamStore, UsageLedger,
   type Config, type Queues, type Redis, type Storage,
 } from '@clickvid/core';
 import { Authenticator } from './auth.js';
@@ -16,6 +16,7 @@ export interface Deps {
   redis: Redis;
   sub: Redis;
   store: JobStore;
+  lifecycle: JobLifecycle;
   assets: AssetStore;
   teams: TeamStore;
   auth: Authenticator;
@@ -50,7 +51,8 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   for (const c of [redis, queueConn, sub]) c.on('error', () => undefined);
   // Without an offline queue, commands sent before the connection is ready would fail.
   await Promise.all([redisReady(redis, 30_000), redisReady(queueConn, 30_000)]);
-  const store = new JobStore(redis, config.jobTtlS);
+  const store = new JobStore(redis);
+  const lifecycle = new JobLifecycle(redis, config.jobTtlS);
   const assets = new AssetStore(redis, config.jobTtlS);
   const teams = new TeamStore(redis, config.teamDefaults);
   const ledger = new UsageLedger(redis);
@@ -63,9 +65,9 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   const events = new JobEvents(sub);
   await events.start();
   const webhookTargets = new WebhookTargets({ allowPrivate: config.allowPrivateWebhooks });
-  const jobs = new JobsService({ config, redis, store, assets, registry, queues, cache, ledger, storage, metrics, webhookTargets });
+  const jobs = new JobsService({ config, redis, store, lifecycle, registry, queues, cache, storage, metrics, webhookTargets, ledger });
   return {
-    config, redis, sub, store, assets, teams, ledger, registry, storage, queues, cache, metrics, events, jobs, webhookTargets,
+    config, redis, sub, store, lifecycle, assets, teams, ledger, registry, storage, queues, cache, metrics, events, jobs, webhookTargets,
     idempotency: new Idempotency(redis),
     auth,
     streams: new StreamSlots(redis, config.sseMaxStreamsPerTeam),

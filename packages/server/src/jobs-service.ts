@@ -1,11 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { Metadata, METADATA_MAX_KEYS, type GenerateRequest, type Job, type Quality } from '@clickvid/contracts';
 import {
-  contentKey, keys, enqueueJobWebhook, jobLabels, laneFor, liveWorkers, newId, round,
-  type AssetStore, type Config, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
+  contentKey, creditsThisMonth, dailyQuotaSeconds, keys, laneFor, liveWorkers, newId, round,
+  type Config, type JobLifecycle, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
   type Storage, type StoredJob, type Team, type UsageLedger,
 } from '@clickvid/core';
-import { creditsThisMonth } from '@clickvid/core';
 import { ApiError } from './errors.js';
 import { Claim } from './internal/claim.js';
 import { JobWriter } from './internal/job-writer.js';
@@ -19,14 +18,15 @@ export interface JobsServiceDeps {
   config: Config;
   redis: Redis;
   store: JobStore;
-  assets: AssetStore;
+  lifecycle: JobLifecycle;
   registry: ModelRegistry;
   queues: Queues;
   cache: OutputCache;
-  ledger: UsageLedger;
   storage: Storage;
   metrics: Metrics;
   webhookTargets: WebhookTargets;
+  /** Read for the monthly credit budget (billing itself is the lifecycle scripts'). */
+  ledger: UsageLedger;
 }
 
 /**
@@ -131,17 +131,13 @@ export class JobsService {
   async cancel(team: Team, id: string): Promise<Job> {
     const s = await this.get(team, id);
     if (s.job.status === 'canceled') return s.job;
-    const after = await this.d.store.cancel(id);
-    if (!after) {
-      const now = await this.get(team, id);
-      if (now.job.status === 'canceled') return now.job;
-      throw new ApiError('job_not_cancelable', `Job ${id} has already ${now.job.status}.`);
-    }
+    // One script: the record, the reservation released, the counters, the webhook in the outbox.
+    const { verdict, stored } = await this.d.lifecycle.cancel(id);
+    if (verdict === 'missing' || !stored) throw new ApiError('job_not_found', `No job ${id}.`, { param: 'id' });
+    if (verdict === 'refused') throw new ApiError('job_not_cancelable', `Job ${id} has already ${stored.job.status}.`);
     // A queued job leaves the queue now; a running one stops at its next step (the worker checks).
-    await this.d.queues[s.lane].remove(id).catch(() => 0);
-    this.d.metrics.cluster.inc('clickvid_jobs_total', { ...jobLabels(after.job), status: 'canceled' });
-    await enqueueJobWebhook(this.d.queues.webhooks, after.job, after.team);
-    return after.job;
+    if (verdict === 'done') await this.d.queues[s.lane].remove(id).catch(() => 0);
+    return stored.job;
   }
 
   private async create(
@@ -192,11 +188,8 @@ export class JobsService {
       }
     }
 
-    const quota = team.settings.daily_gpu_seconds ?? undefined;
+    // The quota is checked, and the estimate reserved against it, by the accept script.
     const estimateS = registry.estimateSeconds(spec.quality, params);
-    if (quota !== undefined && (await this.d.ledger.usedToday(team.id)) + estimateS > quota) {
-      throw new ApiError('quota_exceeded', `The team's daily quota of ${quota} GPU-seconds is used up.`, { headers: { 'retry-after': String(secondsToUtcMidnight()) } });
-    }
 
     const budget = team.settings.monthly_credits;
     if (budget !== null && (await creditsThisMonth(this.d.ledger, team.id)) + estimateS * config.creditsPerGpuSecond > budget) {
@@ -231,7 +224,7 @@ export class JobsService {
       finished_at: null,
     };
 
-    return this.writer.write({ job, team: team.id, lane, contentKey: contentKey(team.id, model, encoded.normalized, params) });
+    return this.writer.write({ job, team: team.id, lane, contentKey: contentKey(team.id, model, encoded.normalized, params), quotaS: dailyQuotaSeconds(team) });
   }
 
   /**
@@ -301,12 +294,6 @@ function pick<T extends object, K extends keyof T>(o: T, ks: K[]): Partial<Pick<
   const out: Partial<Pick<T, K>> = {};
   for (const k of ks) if (o[k] !== undefined) out[k] = o[k];
   return out;
-}
-
-function secondsToUtcMidnight(): number {
-  const now = new Date();
-  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
-  return Math.ceil((midnight - now.getTime()) / 1000);
 }
 
 function secondsToNextUtcMonth(): number {

@@ -1,4 +1,5 @@
-import { createLogger, createRedis, loadConfigOrExit } from '@clickvid/core';
+import { hostname } from 'node:os';
+import { createLogger, createRedis, loadConfigOrExit, WebhookOutbox } from '@clickvid/core';
 import { buildApp } from './app.js';
 import { createDeps } from './deps.js';
 import { startWebhookSender } from './webhook-sender.js';
@@ -16,7 +17,10 @@ async function main(): Promise<void> {
   if (!config.adminKeySha256.length) logger.info('CLICKVID_ADMIN_KEY_SHA256 is unset: the admin API (/v1/admin) is off');
   const app = await buildApp(deps, logger);
   const senderConn = createRedis(config.redisUrl);
-  const sender = startWebhookSender({ connection: senderConn, store: deps.store, teams: deps.teams, targets: deps.webhookTargets, logger });
+  const sender = startWebhookSender({ connection: senderConn, teams: deps.teams, targets: deps.webhookTargets, logger });
+  // Cancels end jobs here, so the server drains the webhook outbox too (one consumer group with the workers).
+  const outbox = new WebhookOutbox(createRedis(config.redisUrl), deps.queues.webhooks, `server-${hostname()}-${process.pid}`, logger);
+  outbox.start();
   await app.listen({ host: config.host, port: config.port });
   logger.info({ url: config.publicUrl, model: `${deps.registry.id}@${deps.registry.version}` }, 'server ready');
 
@@ -28,6 +32,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await app.close();
+    await outbox.close();
     await sender.close();
     senderConn.disconnect();
     await deps.close();

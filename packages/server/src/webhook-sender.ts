@@ -1,5 +1,4 @@
-import type { WebhookEvent } from '@clickvid/contracts';
-import { QUEUE_NAMES, signWebhook, type JobStore, type Redis, type TeamStore, type WebhookJobData } from '@clickvid/core';
+import { QUEUE_NAMES, signWebhook, type Redis, type TeamStore, type WebhookJobData } from '@clickvid/core';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { ApiError } from './errors.js';
@@ -12,21 +11,20 @@ import type { WebhookTargets } from './internal/webhook-url.js';
  */
 export function startWebhookSender(opts: {
   connection: Redis;
-  store: JobStore;
   teams: TeamStore;
   /** Checks the target on the exact address it connects to; never follows redirects. */
   targets: WebhookTargets;
   logger: Logger;
 }): Worker<WebhookJobData> {
-  const { store, teams, targets, logger } = opts;
+  const { teams, targets, logger } = opts;
   const worker = new Worker<WebhookJobData>(
     QUEUE_NAMES.webhooks,
     async (bj) => {
-      const { eventId, jobId, team, url, type } = bj.data;
-      const [s, t] = await Promise.all([store.get(jobId), teams.getTeam(team)]);
-      if (!s || !t) throw new UnrecoverableError(`job ${jobId} or team ${team} no longer exists`);
-      const event: WebhookEvent = { type, timestamp: new Date().toISOString(), data: s.job };
-      const body = JSON.stringify(event);
+      const { eventId, jobId, team, url, payload } = bj.data;
+      const t = await teams.getTeam(team);
+      if (!t) throw new UnrecoverableError(`team ${team} of job ${jobId} no longer exists`);
+      // The snapshot the lifecycle script took when the job ended: every retry sends the same event.
+      const body = payload;
       const ts = Math.floor(Date.now() / 1000);
       let status: number;
       try {

@@ -1,3 +1,4 @@
+import { ERROR_CATALOGUE } from '@clickvid/contracts';
 import { ModelError } from '@clickvid/core';
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +14,14 @@ describe('classifyError', () => {
     expect(classifyError(new ModelError('prompt_not_understood', 'no words'))).toMatchObject({ code: 'prompt_not_understood', retryable: false });
     expect(classifyError(new ModelError('model_unavailable', 'gone'))).toMatchObject({ code: 'model_unavailable', retryable: false });
     expect(classifyError(new ModelError('unsupported_parameter', 'fps'))).toMatchObject({ code: 'unsupported_parameter', retryable: false });
+  });
+
+  it('a catalogue code is retried as its catalogue row says', () => {
+    for (const [code, entry] of Object.entries(ERROR_CATALOGUE)) {
+      if (code === 'internal_error') continue;
+      expect(classifyError(Object.assign(new Error('x'), { code }))).toMatchObject({ code, retryable: entry.retryable });
+      expect(new WorkerError(code as keyof typeof ERROR_CATALOGUE, 'x').retryable).toBe(entry.retryable);
+    }
   });
 
   it('timeouts and transient I/O faults are retried', () => {

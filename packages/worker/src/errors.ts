@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import type { ErrorCode } from '@clickvid/contracts';
+import { ERROR_CATALOGUE, type ErrorCode } from '@clickvid/contracts';
 
 /**
  * A failure with a catalogue code and a verdict on retrying. Parts of the
@@ -10,30 +10,21 @@ export class WorkerError extends Error {
   /** True when another attempt may succeed (a crashed ffmpeg, a storage hiccup, a timeout). */
   readonly retryable: boolean;
 
-  constructor(code: ErrorCode, message: string, options: { retryable: boolean; cause?: unknown }) {
+  /** `retryable` defaults to the catalogue's column for the code. */
+  constructor(code: ErrorCode, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'WorkerError';
     this.code = code;
-    this.retryable = options.retryable;
+    this.retryable = options.retryable ?? ERROR_CATALOGUE[code].retryable;
   }
 }
-
-/** Codes that describe the job or the deployment, not a passing fault: retrying cannot help. */
-const NEVER_RETRY: ReadonlySet<string> = new Set([
-  'model_unavailable',
-  'validation_failed',
-  'invalid_request',
-  'prompt_not_understood',
-  'prompt_rejected',
-  'unsupported_parameter',
-  'job_not_found',
-]);
 
 /** Node system error codes of transient I/O faults (network, disk pressure). */
 const TRANSIENT_SYSCALL = /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EBUSY|EMFILE|ENFILE|ENOSPC)$/;
 
 /**
- * The one place that decides whether a failure is retried.
+ * The one place that decides whether a failure is retried: a catalogue code by its
+ * `retryable` column (packages/contracts/src/errors.ts), anything else by what it is.
  *
  * Bad input, a missing model or a sha256 mismatch will fail the same way on
  * every attempt, so they are unrecoverable; crashes, timeouts and storage or
@@ -50,8 +41,9 @@ export function classifyError(err: unknown): WorkerError {
   const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;
   const message = typeof e?.message === 'string' ? e.message : String(err);
   const code = typeof e?.code === 'string' ? e.code : undefined;
-  if (code !== undefined && NEVER_RETRY.has(code)) {
-    return new WorkerError(code as ErrorCode, message, { retryable: false, cause: err });
+  if (code !== undefined && code !== 'internal_error' && Object.hasOwn(ERROR_CATALOGUE, code)) {
+    // A catalogue code: its `retryable` column decides (bad input, a missing model: never).
+    return new WorkerError(code as ErrorCode, message, { cause: err });
   }
   if (code === 'job_timeout' || e?.name === 'TimeoutError' || e?.name === 'AbortError') {
     return new WorkerError('job_timeout', message, { retryable: true, cause: err });

@@ -11,3 +11,5 @@ export { runPipeline, type RenderedClip } from './pipeline/run-pipeline.js';
 export { FlowMatchEulerScheduler, calculateShift, scaleNoise, type FlowMatchState } from './pipeline/flow-match-euler.js';
 export { classifierFreeGuidance, needsUncond } from './pipeline/guidance.js';
 export { sessionOptions } from './pipeline/session.js';
+export { Watchdog } from './watchdog.js';
+export { reconcileOnce, startReconciler, type ReconcileReport } from './reconciler.js';

@@ -21,11 +21,11 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    logger.info({ signal }, 'draining: no new jobs, finishing the ones in flight');
+    logger.info({ signal, deadlineMs: config.drainTimeoutMs }, 'draining: no new jobs, finishing the ones in flight');
     worker.close().then(
-      async () => {
+      async ({ requeued }) => {
         await storage.close?.();
-        logger.info('worker stopped');
+        logger.info({ requeued }, 'worker stopped');
         process.exit(0);
       },
       (err: unknown) => {

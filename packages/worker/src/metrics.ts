@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import type { Job, Lane } from '@clickvid/contracts';
-import { HISTOGRAMS, jobLabels, type ClusterMetrics, type HistogramName, type Redis } from '@clickvid/core';
+import type { Lane } from '@clickvid/contracts';
+import { HISTOGRAMS, type ClusterMetrics, type HistogramName, type Redis } from '@clickvid/core';
 import type { ChainableCommander } from 'ioredis';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -85,17 +85,6 @@ export class WorkerMetrics {
   encode(lane: Lane, warm: boolean, seconds: number): void {
     this.encodeSeconds.observe({ lane, warm: String(warm) }, seconds);
     this.#cluster((c, tx) => c.observe('clickvid_encode_seconds', { lane }, seconds, tx));
-  }
-
-  /** A job this worker brought to a terminal state: counts, duration and metered compute. */
-  finished(job: Job): void {
-    this.#cluster((c, tx) => {
-      const labels = jobLabels(job);
-      c.inc('clickvid_jobs_total', { ...labels, status: job.status }, 1, tx);
-      if (job.finished_at) c.observe('clickvid_job_duration_seconds', labels, (Date.parse(job.finished_at) - Date.parse(job.created_at)) / 1000, tx);
-      if (job.usage?.gpu_seconds) c.inc('clickvid_gpu_seconds_total', labels, job.usage.gpu_seconds, tx);
-      if (job.cache_hit) c.inc('clickvid_cache_hits_total', labels, 1, tx);
-    });
   }
 
   /** Serves GET /metrics on `port` (0 = any free port). Resolves with the server once listening. */

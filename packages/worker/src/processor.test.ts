@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from '@clickvid/contracts';
 import {
-  AssetStore, JobStore, LocalStorage, ModelRegistry, UsageLedger, createLogger, createRedis, newId, type Redis, type RenderJobData,
+  AssetStore, JobLifecycle, JobStore, LocalStorage, ModelRegistry, createLogger, createRedis, newId, type Redis, type RenderJobData,
 } from '@clickvid/core';
 import type { Job as BullJob } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
@@ -24,6 +24,8 @@ describe.skipIf(!model)('processor', () => {
   let dir: string;
   let registry: ModelRegistry;
   let store: JobStore;
+  let lifecycle: JobLifecycle;
+  let assets: AssetStore;
   let engine: InferenceEngine;
   let encoder: Encoder;
 
@@ -32,7 +34,9 @@ describe.skipIf(!model)('processor', () => {
     redis = createRedis(server.url);
     dir = mkdtempSync(join(tmpdir(), 'clickvid-proc-'));
     registry = ModelRegistry.load(model!.dir, model!.name);
-    store = new JobStore(redis, 3600);
+    store = new JobStore(redis);
+    lifecycle = new JobLifecycle(redis, 3600);
+    assets = new AssetStore(redis, 3600);
     engine = new InferenceEngine({ resolveVariant: (n) => registry.variant(n) });
     encoder = new Encoder({ ffmpegPath: '/usr/bin/ffmpeg' });
   });
@@ -54,9 +58,9 @@ describe.skipIf(!model)('processor', () => {
       },
     });
     return {
-      config: { creditsPerGpuSecond: 10 }, registry, store, batcher, encoder,
-      assets: new AssetStore(redis, 3600), ledger: new UsageLedger(redis), storage: new LocalStorage(dir, 'http://x', 'secret-secret-secret'),
-      metrics: new WorkerMetrics(), logger: createLogger({ logLevel: 'silent' }, 't'), cache: null, webhooks: null,
+      config: { creditsPerGpuSecond: 10 }, registry, lifecycle, batcher, encoder,
+      storage: new LocalStorage(dir, 'http://x', 'secret-secret-secret'),
+      metrics: new WorkerMetrics(), logger: createLogger({ logLevel: 'silent' }, 't'), cache: null,
     };
   }
 
@@ -68,7 +72,7 @@ describe.skipIf(!model)('processor', () => {
       assets: null, error: null, warnings: [], metadata: {}, parent_job_id: null, webhook_url: null, cache_hit: false, degraded: false,
       attempts: 0, created_at: new Date().toISOString(), started_at: null, finished_at: null,
     };
-    await store.create({ job, team: 't', lane: 'draft' });
+    await lifecycle.accept({ job, team: 't', lane: 'draft', reserveS: 0, quotaS: undefined });
     // The fields of a BullMQ job the processor reads.
     const bull = { id, data: { jobId: id, team: 't' }, attemptsMade: 0, opts: { attempts: 3 }, timestamp: Date.now() } as unknown as BullJob<RenderJobData>;
     return { id, bull };
@@ -77,13 +81,48 @@ describe.skipIf(!model)('processor', () => {
   it('a job canceled while its batch runs stops at the next step: no encode, no assets, no bill', async () => {
     const { id, bull } = await create('a red circle');
     const d = deps(async () => {
-      await store.cancel(id);
+      await lifecycle.cancel(id);
     });
     const out = await createProcessor('draft', d)(bull);
     expect(out).toEqual({ status: 'skipped', reason: 'canceled' });
     const job = (await store.get(id))!.job;
     expect(job).toMatchObject({ status: 'canceled', assets: null, usage: null });
     expect(await d.metrics.registry.getSingleMetricAsString('clickvid_encode_seconds')).not.toMatch(/_count\{[^}]*\} [1-9]/);
+  });
+
+  it('a job delivered twice (a lost lock) keeps the winner\'s files: one success, its assets readable', async () => {
+    const { id, bull } = await create('a green triangle');
+    const d = deps();
+    // Forces the losing interleaving: the first delivery stores its files only once the second is
+    // storing too (so both passed their last check), and the second stores only after the first
+    // finished. Each gate gives up after 3 s, so an order the code prevents cannot hang the test.
+    const real = d.storage;
+    let puts = 0;
+    let bothStoring!: () => void;
+    const storing = new Promise<void>((r) => (bothStoring = r));
+    let firstDone: Promise<unknown> = Promise.resolve();
+    const within = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 3000))]);
+    const storage = Object.assign(Object.create(real) as typeof real, {
+      async put(key: string, body: Buffer, opts: { contentType: string }) {
+        const n = ++puts;
+        if (n === 4) bothStoring();
+        await within(n <= 2 ? storing : firstDone);
+        return real.put(key, body, opts);
+      },
+    });
+    const dd = { ...d, storage };
+    const first = createProcessor('draft', dd)(bull);
+    firstDone = first.catch(() => undefined);
+    // Two deliveries of one BullMQ job, as a lock lost while its worker lives produces.
+    const second = createProcessor('draft', dd)({ ...bull, attemptsMade: 1 } as BullJob<RenderJobData>);
+    const outs = await Promise.all([first, second]);
+    expect(outs.filter((o) => o.status === 'succeeded')).toHaveLength(1);
+    const job = (await store.get(id))!.job;
+    expect(job.status).toBe('succeeded');
+    for (const assetId of [job.assets!.video, job.assets!.poster]) {
+      const rec = (await assets.get(assetId))!;
+      expect(await real.exists(rec.storage_key)).toBe(true);
+    }
   });
 
   it('an unrecoverable failure fails the job now and throws UnrecoverableError; a retryable one on a non-final attempt leaves it running', async () => {

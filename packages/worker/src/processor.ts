@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { ERROR_CATALOGUE, type Job, type Lane, type ModelRef, type Usage } from '@clickvid/contracts';
 import {
-  assetsFromCache, CACHE_HIT_USAGE, cachedAsset, contentKey, enqueueJobWebhook, newId, round,
-  type AssetRecord, type AssetStore, type CachedOutput, type Config, type JobStore, type Logger, type ModelRegistry,
-  type OutputCache, type RenderJobData, type ResolvedVariant, type Storage, type UsageLedger, type WebhookJobData,
+  assetsFromCache, attemptKey, ATTEMPT_FILES, CACHE_HIT_USAGE, contentKey, crashAt, newId, round,
+  type AssetRecord, type Attempt, type CachedOutput, type Config, type JobLifecycle, type Logger, type ModelRegistry,
+  type OutputCache, type RenderJobData, type ResolvedVariant, type Storage,
 } from '@clickvid/core';
-import type { Job as BullJob, Queue } from 'bullmq';
+import type { Job as BullJob } from 'bullmq';
 import { batchKey, type Batcher } from './batcher.js';
 import type { Encoder, EncodeSpec } from './encoder.js';
 import type { EngineItem } from './engine.js';
@@ -18,30 +18,24 @@ export interface RenderInput extends EngineItem {
 }
 
 /**
- * The output-cache seam. The server answers repeats at submit time; the worker
- * remembers what it rendered, and looks first, so a duplicate queued while
- * the original was still rendering costs nothing either.
+ * The output-cache seam. The server answers repeats at submit time; the worker looks
+ * first too, so a duplicate queued while the original was still rendering costs nothing
+ * either. What a job rendered is remembered by its success script (see JobLifecycle).
  */
 export interface RenderCache {
   lookup(key: string): Promise<CachedOutput | null>;
-  remember(key: string, out: CachedOutput): Promise<void>;
 }
 
 /** The core OutputCache as a {@link RenderCache}: a hit counts only while its files are still in storage. */
 export function outputCacheHook(cache: OutputCache, storage: Storage): RenderCache {
-  return {
-    lookup: (key) => cache.lookup(key, storage),
-    remember: (key, out) => cache.put(key, out),
-  };
+  return { lookup: (key) => cache.lookup(key, storage) };
 }
 
 export interface ProcessorDeps {
-  config: Pick<Config, 'creditsPerGpuSecond'>;
+  config: Pick<Config, 'creditsPerGpuSecond'> & Partial<Pick<Config, 'crashPoint'>>;
   registry: ModelRegistry;
-  store: JobStore;
-  /** Progress and the cancellation check between stages, one round trip each. */
-  assets: AssetStore;
-  ledger: UsageLedger;
+  /** Every state change of the job, fenced by the attempt's token. */
+  lifecycle: JobLifecycle;
   storage: Storage;
   batcher: Batcher<RenderInput, Uint8Array>;
   encoder: Encoder;
@@ -49,21 +43,23 @@ export interface ProcessorDeps {
   logger: Logger;
   /** Output cache; null turns it off. */
   cache?: RenderCache | null;
-  /** Queue for job.* webhooks; null when nothing delivers them (tests). */
-  webhooks?: Queue<WebhookJobData> | null;
 }
 
 export type RenderOutcome =
   | { status: 'succeeded'; gpu_seconds: number; batch_size: number; cache_hit: boolean }
-  | { status: 'skipped'; reason: 'missing' | 'canceled' | 'finished' };
+  | { status: 'skipped'; reason: SkipReason };
+
+/** Why an attempt stopped without a result: the job is gone, was canceled, finished, or taken by a newer attempt. */
+type SkipReason = 'missing' | 'canceled' | 'finished' | 'superseded';
 
 /** libx264 preset per lane: drafts want the first frame soonest, finals the smaller file. */
 export const PRESET: Record<Lane, NonNullable<EncodeSpec['preset']>> = { draft: 'ultrafast', final: 'veryfast' };
 
 /**
- * The BullMQ processor for a lane. Per job: start (skip if canceled) → cache
- * → batched inference → encode → store → succeed, checking for cancellation
- * between steps, so a running job stops at the next one. Failures go
+ * The BullMQ processor for a lane. Per job: start (a new fenced attempt; skip if
+ * canceled or finished) → cache → batched inference → encode → store under the
+ * attempt's prefix → succeed (one script with all its effects), checking between
+ * steps that the job was neither canceled nor taken by a newer attempt. Failures go
  * through {@link classifyError}: unrecoverable ones fail the job now, others
  * are retried by BullMQ and fail the job only on the last attempt.
  */
@@ -71,14 +67,19 @@ export function createProcessor(lane: Lane, deps: ProcessorDeps) {
   return async (bull: BullJob<RenderJobData>): Promise<RenderOutcome> => {
     const { jobId } = bull.data;
     const log = deps.logger.child({ jobId, lane, attempt: bull.attemptsMade + 1 });
+    const attempt: { current: Attempt | null } = { current: null };
     try {
-      return await render(lane, deps, bull, log);
+      const out = await render(lane, deps, bull, log, attempt);
+      // The job's record is final; a crash from here on leaves BullMQ to redeliver a job whose
+      // next start finds it finished and does nothing.
+      crashAt(deps.config, 'before_ack');
+      return out;
     } catch (err) {
       const e = classifyError(err);
       const max = bull.opts.attempts ?? 1;
       const last = !e.retryable || bull.attemptsMade + 1 >= max;
       if (last) {
-        await failJob(deps, jobId, e).catch((ferr: unknown) => log.error({ err: ferr }, 'could not record the failure'));
+        await failJob(deps, jobId, e, attempt.current?.token).catch((ferr: unknown) => log.error({ err: ferr }, 'could not record the failure'));
         deps.metrics.jobsTotal.inc({ lane, outcome: 'failed' });
         log.warn({ code: e.code, retryable: e.retryable, err: e.message }, 'job failed');
       } else {
@@ -90,23 +91,23 @@ export function createProcessor(lane: Lane, deps: ProcessorDeps) {
   };
 }
 
-async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>, log: Logger): Promise<RenderOutcome> {
+async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>, log: Logger, current: { current: Attempt | null }): Promise<RenderOutcome> {
   const { jobId } = bull.data;
-  const started = await d.store.start(jobId, bull.attemptsMade + 1);
-  if (!started) {
+  const at = await d.lifecycle.start(jobId, bull.attemptsMade + 1);
+  if (!at) {
     // Not queued or running: canceled, gone (TTL), or finished by an earlier delivery of this job.
-    const now = await d.store.get(jobId);
-    return skipped(d, lane, !now ? 'missing' : now.job.status === 'canceled' ? 'canceled' : 'finished');
+    const now = await d.lifecycle.status(jobId);
+    return skipped(d, lane, !now ? 'missing' : now === 'canceled' ? 'canceled' : 'finished');
   }
+  current.current = at;
   if (bull.attemptsMade === 0) d.metrics.queueWait(lane, Math.max(0, Date.now() - bull.timestamp) / 1000);
-  const { job, team } = started;
+  const { job, team } = at.stored;
+  const stop = (): Promise<RenderOutcome> => stopped(d, lane, jobId);
 
   const { ref, variant } = pickModel(d.registry, job);
   const p = job.params;
   if (p.width !== variant.width || p.height !== variant.height) {
-    throw new WorkerError('unsupported_parameter', `${variant.name} renders ${variant.width}x${variant.height}, the job asks ${p.width}x${p.height}`, {
-      retryable: false,
-    });
+    throw new WorkerError('unsupported_parameter', `${variant.name} renders ${variant.width}x${variant.height}, the job asks ${p.width}x${p.height}`);
   }
   // prompt_not_understood (a ModelError) is unrecoverable: classifyError reads its code.
   const prompt = d.registry.encodePrompt(job.prompt);
@@ -114,7 +115,7 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
 
   // start() was the cancellation check before inference: only a cache lookup lies between.
   const hit = await d.cache?.lookup(key);
-  if (hit) return completeFromCache(d, lane, job, team, ref, hit);
+  if (hit) return completeFromCache(d, lane, at, ref, hit);
 
   const tier = d.registry.tier(job.quality);
   const share = await d.batcher.submit({
@@ -128,31 +129,31 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   // the batch's other jobs do the same, so their videos share one ffmpeg process.
   const encoding = d.encoder.encode({ width: p.width, height: p.height, fps: p.fps, frames: p.frames, preset: PRESET[lane] }, share.output);
   encoding.catch(() => undefined); // a job that stops here never looks at its result
-  if (!(await d.store.progress(jobId, 0.6))) return skipped(d, lane, 'canceled');
+  if (!(await d.lifecycle.progress(jobId, at.token, 0.6))) return stop();
 
   const enc = await encoding;
   d.metrics.encode(lane, enc.warm, enc.seconds);
-  if (!(await d.store.progress(jobId, 0.85))) return skipped(d, lane, 'canceled');
+  if (!(await d.lifecycle.progress(jobId, at.token, 0.85))) return stop();
 
   const now = new Date().toISOString();
   const base = { team, job_id: jobId, width: p.width, height: p.height, created_at: now };
+  // Under the attempt's own prefix: another delivery of this job never overwrites these files,
+  // and only the attempt whose success script wins makes them the job's assets.
   const video: AssetRecord = {
-    ...base, id: newId('ast'), kind: 'video', storage_key: `jobs/${jobId}/video.mp4`, content_type: 'video/mp4',
+    ...base, id: newId('ast'), kind: 'video', storage_key: attemptKey(jobId, at.token, ATTEMPT_FILES[0]), content_type: 'video/mp4',
     bytes: enc.video.length, frames: p.frames, duration_s: p.frames / p.fps, sha256: sha256(enc.video),
   };
   const poster: AssetRecord = {
-    ...base, id: newId('ast'), kind: 'poster', storage_key: `jobs/${jobId}/poster.png`, content_type: 'image/png',
+    ...base, id: newId('ast'), kind: 'poster', storage_key: attemptKey(jobId, at.token, ATTEMPT_FILES[1]), content_type: 'image/png',
     bytes: enc.poster.length, frames: null, duration_s: null, sha256: sha256(enc.poster),
   };
-  const stored = Promise.all([
-    // Keys are per job, so a retried attempt overwrites its own earlier files.
+  await Promise.all([
     d.storage.put(video.storage_key, enc.video, { contentType: video.content_type }),
     d.storage.put(poster.storage_key, enc.poster, { contentType: poster.content_type }),
   ]).catch((err: unknown) => {
-    throw new WorkerError('storage_failed', `storage put failed: ${(err as Error).message}`, { retryable: true, cause: err });
+    throw new WorkerError('storage_failed', `storage put failed: ${(err as Error).message}`, { cause: err });
   });
-  // The records are written beside the files; nothing points at them until the job succeeds.
-  await Promise.all([stored, d.assets.put(video), d.assets.put(poster)]);
+  crashAt(d.config, 'after_store');
 
   const gpu = share.inferenceSeconds + enc.seconds;
   const usage: Usage = {
@@ -161,24 +162,27 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
     batch_size: share.batchSize,
     breakdown: { inference_s: round(share.inferenceSeconds), encode_s: round(enc.seconds) },
   };
-  const done = await d.store.succeed(jobId, { assets: { video: video.id, poster: poster.id }, usage, model: ref, cache_hit: false });
-  if (!done) {
-    // Canceled between the last check and now: it stays canceled and unbilled, and its files go.
-    await Promise.all([d.storage.delete(video.storage_key), d.storage.delete(poster.storage_key)]).catch(() => undefined);
-    return skipped(d, lane, 'canceled');
+  // One script: the record, its asset records, the bill, the cache entry, the counters and the webhook.
+  const done = await d.lifecycle.succeed(at, { assets: { video, poster }, usage, model: ref, cacheHit: false, ...(d.cache ? { cacheKey: key } : {}) });
+  crashAt(d.config, 'after_succeed');
+  if (done.verdict === 'refused' || done.verdict === 'missing') {
+    // Canceled, or taken over by a newer attempt, since the last check: these files are this
+    // attempt's alone and nothing points at them, so they go. Never another attempt's.
+    await removeAttemptFiles(d, jobId, [at.token], log);
+    return stop();
   }
-  // After succeed, never before: a retry after a lost reply must not bill twice.
-  await Promise.all([
-    d.ledger.record(team, job.quality, job.metadata['campaign'] ?? null, usage.gpu_seconds, usage.credits),
-    d.cache?.remember(key, { video: cachedAsset(video), poster: cachedAsset(poster), job_id: jobId }).catch((err: unknown) =>
-      log.warn({ err }, 'could not write the output cache'),
-    ),
-    webhook(d, done.job, team),
-  ]);
-  d.metrics.finished(done.job);
+  // Files of attempts that lost (a crashed or stalled delivery) are nobody's assets.
+  if (done.losers.length) await removeAttemptFiles(d, jobId, done.losers, log);
   d.metrics.jobsTotal.inc({ lane, outcome: 'succeeded' });
   log.info({ batch: share.batchSize, inference_s: usage.breakdown.inference_s, encode_s: usage.breakdown.encode_s, warm: enc.warm, encodeGroup: enc.groupSize }, 'job succeeded');
   return { status: 'succeeded', gpu_seconds: usage.gpu_seconds, batch_size: share.batchSize, cache_hit: false };
+}
+
+/** Deletes the files of attempts whose tokens are given; they are referenced by no asset record. */
+async function removeAttemptFiles(d: ProcessorDeps, jobId: string, tokens: string[], log: Logger): Promise<void> {
+  await Promise.all(tokens.flatMap((t) => ATTEMPT_FILES.map((f) => d.storage.delete(attemptKey(jobId, t, f))))).catch((err: unknown) =>
+    log.warn({ err }, 'could not remove the files of a losing attempt'),
+  );
 }
 
 /**
@@ -196,38 +200,34 @@ function pickModel(registry: ModelRegistry, job: Job): { ref: ModelRef; variant:
   return { ref: { id: registry.id, version: registry.version, variant: variant.name, sha256: variant.sha256 }, variant };
 }
 
-async function completeFromCache(d: ProcessorDeps, lane: Lane, job: Job, team: string, ref: ModelRef, hit: CachedOutput): Promise<RenderOutcome> {
-  const { video, poster } = assetsFromCache(hit, team, job.id);
-  await Promise.all([d.assets.put(video), d.assets.put(poster)]);
-  const done = await d.store.succeed(job.id, { assets: { video: video.id, poster: poster.id }, usage: CACHE_HIT_USAGE, model: ref, cache_hit: true });
-  if (!done) return skipped(d, lane, 'canceled');
-  await d.ledger.record(team, job.quality, job.metadata['campaign'] ?? null, 0, 0);
-  await webhook(d, done.job, team);
-  d.metrics.finished(done.job);
+async function completeFromCache(d: ProcessorDeps, lane: Lane, at: Attempt, ref: ModelRef, hit: CachedOutput): Promise<RenderOutcome> {
+  const { job, team } = at.stored;
+  const assets = assetsFromCache(hit, team, job.id);
+  const done = await d.lifecycle.succeed(at, { assets, usage: CACHE_HIT_USAGE, model: ref, cacheHit: true });
+  if (done.verdict === 'refused' || done.verdict === 'missing') return stopped(d, lane, job.id);
   d.metrics.jobsTotal.inc({ lane, outcome: 'cache_hit' });
   return { status: 'succeeded', gpu_seconds: 0, batch_size: 0, cache_hit: true };
 }
 
 /**
- * Marks the job record failed with the error's code (and queues its webhook), unless it
- * already left queued/running: then this is a no-op, so calling it twice is safe.
+ * Marks the job failed with the error's code, its reservation released and its webhook in
+ * the outbox, unless it already left queued/running (or, with a token, another attempt
+ * holds it): then nothing happens, so calling it twice is safe.
  */
-export async function failJob(d: Pick<ProcessorDeps, 'store' | 'webhooks' | 'metrics'>, jobId: string, e: WorkerError): Promise<void> {
+export async function failJob(d: Pick<ProcessorDeps, 'lifecycle'>, jobId: string, e: WorkerError, token?: string): Promise<void> {
   const entry = ERROR_CATALOGUE[e.code];
   // Input errors explain themselves to the caller; internal ones get the catalogue's words (details stay in the log).
   const message = entry.type === 'invalid_request_error' ? e.message : entry.message;
-  const after = await d.store.fail(jobId, { code: e.code, message, retryable: e.retryable });
-  if (after) {
-    d.metrics.finished(after.job);
-    await webhook(d, after.job, after.team);
-  }
+  await d.lifecycle.fail(jobId, { code: e.code, message, retryable: e.retryable }, token);
 }
 
-async function webhook(d: Pick<ProcessorDeps, 'webhooks'>, job: Job, team: string): Promise<void> {
-  if (d.webhooks) await enqueueJobWebhook(d.webhooks, job, team);
+/** An attempt that stopped early: the job was canceled, or a newer attempt holds it. */
+async function stopped(d: ProcessorDeps, lane: Lane, jobId: string): Promise<RenderOutcome> {
+  const status = await d.lifecycle.status(jobId);
+  return skipped(d, lane, status === 'canceled' ? 'canceled' : status === null ? 'missing' : status === 'running' ? 'superseded' : 'finished');
 }
 
-function skipped(d: ProcessorDeps, lane: Lane, reason: 'missing' | 'canceled' | 'finished'): RenderOutcome {
+function skipped(d: ProcessorDeps, lane: Lane, reason: SkipReason): RenderOutcome {
   d.metrics.jobsTotal.inc({ lane, outcome: reason === 'canceled' ? 'canceled' : 'skipped' });
   return { status: 'skipped', reason };
 }

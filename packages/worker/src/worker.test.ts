@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job, Quality } from '@clickvid/contracts';
 import {
-  AssetStore, JobStore, laneFor, loadConfig, ModelRegistry, newId, QUEUE_NAMES, RENDER_JOB_OPTIONS, UsageLedger, createLogger,
+  AssetStore, JobLifecycle, JobStore, laneFor, loadConfig, ModelRegistry, newId, QUEUE_NAMES, RENDER_JOB_OPTIONS, UsageLedger, createLogger,
   createRedis, createStorage, keys, utcDay, type Config, type Redis, type RenderJobData, type Storage,
 } from '@clickvid/core';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ffprobe, testModel, testRedis, type TestRedis } from './internal/testing.testkit.js';
+import { reconcileOnce } from './reconciler.js';
 import { startWorker, type RunningWorker } from './worker.js';
 
 const model = testModel();
@@ -22,6 +23,7 @@ describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffm
   let config: Config;
   let registry: ModelRegistry;
   let store: JobStore;
+  let lifecycle: JobLifecycle;
   const running: RunningWorker[] = [];
   const queues: Queue<RenderJobData>[] = [];
 
@@ -38,7 +40,8 @@ describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffm
       CLICKVID_LOG_LEVEL: 'silent',
     });
     registry = ModelRegistry.load(model!.dir, model!.name);
-    store = new JobStore(redis, config.jobTtlS);
+    store = new JobStore(redis);
+    lifecycle = new JobLifecycle(redis, config.jobTtlS);
   });
 
   afterAll(async () => {
@@ -50,8 +53,8 @@ describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffm
   });
 
   /** A worker on its own BullMQ prefix, so suites sharing one Redis never take each other's jobs. */
-  async function worker(opts: { storage?: Storage; registry?: ModelRegistry; warm?: boolean; cache?: boolean } = {}) {
-    const prefix = `test-${randomBytes(4).toString('hex')}`;
+  async function worker(opts: { storage?: Storage; registry?: ModelRegistry; warm?: boolean; cache?: boolean; prefix?: string } = {}) {
+    const prefix = opts.prefix ?? `test-${randomBytes(4).toString('hex')}`;
     const w = await startWorker({
       config,
       registry: opts.registry ?? registry,
@@ -86,7 +89,7 @@ describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffm
       attempts: 0, created_at: new Date().toISOString(), started_at: null, finished_at: null,
     };
     const lane = laneFor(quality);
-    await store.create({ job, team: TEAM, lane });
+    await lifecycle.accept({ job, team: TEAM, lane, reserveS: 0, quotaS: undefined });
     await q[lane].add('render', { jobId: id, team: TEAM }, { ...RENDER_JOB_OPTIONS, jobId: id, ...(extra.attempts ? { attempts: extra.attempts } : {}) });
     return id;
   }
@@ -279,5 +282,55 @@ describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffm
     const jobs = await Promise.all(ids.map((id) => store.get(id)));
     expect(jobs.map((s) => s!.job.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
     expect(await redis.zscore(keys.workers(), w.id)).toBeNull();
+  });
+
+  it('past the drain deadline, puts the jobs in flight back in their queue; another worker finishes each once', async () => {
+    const { w, q, prefix } = await worker();
+    const ids = await Promise.all(Array.from({ length: 4 }, (_, i) => submit(q, 'a blue circle', 'draft', { seed: 950 + i })));
+    const end = Date.now() + 10_000;
+    while ((await Promise.all(ids.map((id) => store.get(id)))).some((s) => s!.job.status === 'queued') && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const { requeued } = await w.close({ drainTimeoutMs: 0 });
+    expect(requeued).toBeGreaterThan(0);
+    await worker({ prefix });
+    const jobs = await Promise.all(ids.map((id) => settled(id)));
+    expect(jobs.map((j) => j.status)).toEqual(ids.map(() => 'succeeded'));
+    const ledger = await new UsageLedger(redis).report(TEAM, utcDay(), utcDay());
+    expect(ledger.length).toBeGreaterThan(0);
+  });
+
+  it('the reconciler queues a record that has no BullMQ job, and fails one whose BullMQ job failed', async () => {
+    // A queue no worker consumes yet: the test plays the part of a worker that died.
+    const prefix = `test-${randomBytes(4).toString('hex')}`;
+    const q = { draft: new Queue<RenderJobData>(QUEUE_NAMES.draft, { connection: redis, prefix }), final: new Queue<RenderJobData>(QUEUE_NAMES.final, { connection: redis, prefix }) };
+    queues.push(q.draft, q.final);
+    const lost = await submit(q, 'a red circle', 'draft', { seed: 977, attempts: 1 });
+    // A BullMQ job failed without our code recording it (the stall limit, its worker gone), its record still queued.
+    const taker = new Worker<RenderJobData>(QUEUE_NAMES.draft, null, { connection: createRedis(redisServer.url), prefix });
+    const token = 'dead-worker';
+    const taken = (await taker.getNextJob(token))!;
+    expect(taken.id).toBe(lost);
+    await taken.moveToFailed(new Error('job stalled more than allowable limit'), token, false);
+    await taker.close();
+    // A record accepted whose queue entry never made it (the server died between the two).
+    const orphan = newId('job');
+    const params = registry.resolveParams('draft', { seed: 978 }, () => 978);
+    await lifecycle.accept({
+      job: {
+        id: orphan, object: 'job', status: 'queued', quality: 'draft', prompt: 'a red circle', params, model: registry.modelRef('draft'),
+        progress: 0, queue_position: null, estimate: { gpu_seconds: 0.1, credits: 1 }, usage: null, assets: null, error: null, warnings: [],
+        metadata: {}, parent_job_id: null, webhook_url: null, cache_hit: false, degraded: false, attempts: 0, created_at: new Date().toISOString(),
+        started_at: null, finished_at: null,
+      },
+      team: TEAM, lane: 'draft', reserveS: 0.1, quotaS: undefined,
+    });
+    const report = await reconcileOnce({ redis, lifecycle, queues: { draft: q.draft }, minAgeMs: 0 });
+    expect(report).toEqual({ requeued: 1, failed: 1 });
+    expect((await store.get(lost))!.job).toMatchObject({ status: 'failed', error: { code: 'internal_error' } });
+    await worker({ prefix });
+    expect(await settled(orphan)).toMatchObject({ status: 'succeeded' });
+    // Repairs are idempotent: a second pass finds nothing.
+    expect(await reconcileOnce({ redis, lifecycle, queues: { draft: q.draft }, minAgeMs: 0 })).toEqual({ requeued: 0, failed: 0 });
   });
 });

@@ -3,17 +3,17 @@ import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import type { Lane, Quality } from '@clickvid/contracts';
 import {
-  ClusterMetrics,
-  AssetStore, JobStore, OutputCache, QUEUE_NAMES, UsageLedger, createRedis, laneFor, startHeartbeat,
+  ClusterMetrics, JobLifecycle, OutputCache, QUEUE_NAMES, WebhookOutbox, createRedis, laneFor, startHeartbeat,
   type Config, type Logger, type ModelRegistry, type Redis, type RenderJobData, type Storage, type WebhookJobData,
 } from '@clickvid/core';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import { Batcher } from './batcher.js';
 import { Encoder } from './encoder.js';
 import { InferenceEngine } from './engine.js';
 import { WorkerMetrics } from './metrics.js';
-import { WorkerError } from './errors.js';
-import { createProcessor, failJob, outputCacheHook, PRESET, type RenderInput } from './processor.js';
+import { createProcessor, outputCacheHook, PRESET, type RenderInput } from './processor.js';
+import { startReconciler } from './reconciler.js';
+import { Watchdog } from './watchdog.js';
 
 const QUALITIES: readonly Quality[] = ['draft', 'standard', 'final'];
 
@@ -51,11 +51,17 @@ export interface RunningWorker {
   readonly engine: InferenceEngine;
   readonly batcher: Batcher<RenderInput, Uint8Array>;
   readonly encoder: Encoder;
+  /** Armed around each inference call; an engine that runs in steps feeds it per step. */
+  readonly watchdog: Watchdog;
   readonly workers: Partial<Record<Lane, Worker<RenderJobData>>>;
   /** The metrics HTTP server, when CLICKVID_WORKER_METRICS_PORT is set. */
   readonly metricsServer: Server | null;
-  /** Stops taking jobs, lets in-flight ones finish, then releases everything. Safe to call twice. */
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs and lets in-flight ones finish for up to `drainTimeoutMs` (config);
+   * past it, puts the rest back in their queue for another worker, then releases
+   * everything. Answers how many jobs it put back. Safe to call twice.
+   */
+  close(opts?: { drainTimeoutMs?: number }): Promise<{ requeued: number }>;
 }
 
 /**
@@ -72,17 +78,24 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   // same event-loop turn, so their commands go out in one write instead of one each.
   const redis: Redis = createRedis(config.redisUrl, { enableAutoPipelining: true });
   const metrics = new WorkerMetrics({ defaultMetrics: true, cluster: { metrics: new ClusterMetrics(redis), redis } });
-  const store = new JobStore(redis, config.jobTtlS);
-  const assets = new AssetStore(redis, config.jobTtlS);
-  const ledger = new UsageLedger(redis);
+  const lifecycle = new JobLifecycle(redis, config.jobTtlS);
   const webhooks = new Queue<WebhookJobData>(QUEUE_NAMES.webhooks, { connection: redis, ...(prefix ? { prefix } : {}) });
+  // Its own connection: it blocks on the outbox stream.
+  const outbox = new WebhookOutbox(createRedis(config.redisUrl), webhooks, id, logger);
+  const watchdog = new Watchdog(config.inferenceTimeoutMs);
 
   const engine = new InferenceEngine({ resolveVariant: (name) => registry.variant(name), intraOpNumThreads: config.ortThreads });
   const batcher = new Batcher<RenderInput, Uint8Array>({
     lanes: config.batching,
     run: async (_key, inputs) => {
-      const res = await engine.run(inputs[0]!.variant, inputs);
-      return { outputs: res.videos, seconds: res.seconds };
+      // A hung native call cannot be interrupted; past the limit the watchdog ends the process.
+      const disarm = watchdog.arm();
+      try {
+        const res = await engine.run(inputs[0]!.variant, inputs);
+        return { outputs: res.videos, seconds: res.seconds };
+      } finally {
+        disarm();
+      }
     },
     onBatch: ({ lane, key, size, seconds, ok }) => {
       if (!ok) return;
@@ -108,31 +121,53 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     }
 
     const deps = {
-      config, registry, store, assets, ledger, storage, batcher, encoder, metrics, webhooks,
+      config, registry, lifecycle, storage, batcher, encoder, metrics,
       logger: logger.child({ worker: id }),
       cache: opts.cache === false ? null : outputCacheHook(new OutputCache(redis, config.jobTtlS), storage),
     };
     const workers: Partial<Record<Lane, Worker<RenderJobData>>> = {};
+    /** Jobs in flight, with BullMQ's lock token: what a drain past its deadline puts back. */
+    const active = new Map<string, { job: BullJob<RenderJobData>; token: string | undefined }>();
     for (const lane of lanes) {
       const tierMax = Math.max(...QUALITIES.filter((q) => laneFor(q) === lane).map((q) => registry.tier(q).max_batch));
       const maxBatch = Math.min(config.batching[lane].maxBatch, tierMax);
       // Its own connection: the worker's blocking fetch must not hold up the job store's commands.
       // BullMQ does not close a connection it was handed, so close() quits it after the worker.
       const connection = createRedis(config.redisUrl);
-      const w = new Worker<RenderJobData>(QUEUE_NAMES[lane], createProcessor(lane, deps), {
-        connection,
-        concurrency: config.workerConcurrency ?? Math.max(2, maxBatch * BATCHES_IN_FLIGHT),
-        ...(prefix ? { prefix } : {}),
-      });
+      const processJob = createProcessor(lane, deps);
+      const lock = config.locks[lane];
+      const w = new Worker<RenderJobData>(
+        QUEUE_NAMES[lane],
+        async (job, token) => {
+          active.set(job.id!, { job, token });
+          try {
+            return await processJob(job);
+          } finally {
+            active.delete(job.id!);
+          }
+        },
+        {
+          connection,
+          concurrency: config.workerConcurrency ?? Math.max(2, maxBatch * BATCHES_IN_FLIGHT),
+          lockDuration: lock.lockMs,
+          stalledInterval: lock.stalledIntervalMs,
+          maxStalledCount: lock.maxStalledCount,
+          ...(prefix ? { prefix } : {}),
+        },
+      );
       w.on('error', (err) => logger.error({ err, lane }, 'bullmq worker error'));
       w.on('failed', (job, err) => {
         // BullMQ fails some jobs without running the processor: one that stalled more often than
         // allowed (its workers died mid-job) fails on its next fetch. Its record would stay
-        // "running" forever; record the failure here. For failures the processor already
-        // recorded this is a no-op (the record is no longer queued/running).
+        // "running"; end it here (the reconciler catches what this misses). The event also fires
+        // in a worker that merely lost its lock (a stall, a Redis restart) while the job lives on
+        // elsewhere, so the record fails only when BullMQ really holds the job as failed. For
+        // failures the processor already recorded this is a no-op.
         if (!job || !(err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1))) return;
-        const e = new WorkerError('internal_error', err.message, { retryable: true, cause: err });
-        failJob(deps, job.data.jobId, e).catch((ferr: unknown) => logger.error({ err: ferr, jobId: job.data.jobId }, 'could not record the failure'));
+        void (async () => {
+          if ((await job.getState()) !== 'failed') return;
+          await lifecycle.fail(job.data.jobId, { code: 'internal_error', message: 'The job failed after its worker stopped repeatedly.', retryable: true });
+        })().catch((ferr: unknown) => logger.error({ err: ferr, jobId: job.data.jobId }, 'could not record the failure'));
       });
       workers[lane] = w;
       closers.push(async () => {
@@ -145,23 +180,48 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     closers.push(async () => {
       if (metricsServer) await new Promise((r) => metricsServer.close(r));
     });
+    outbox.start();
+    const stopReconciler = startReconciler({
+      redis, lifecycle, lanes, prefix, intervalMs: config.reconcileIntervalMs, logger: logger.child({ worker: id }),
+    });
     // Last: /readyz counts this worker only once it can really take jobs.
     const stopHeartbeat = startHeartbeat(redis, id);
 
-    let closing: Promise<void> | null = null;
+    let closing: Promise<{ requeued: number }> | null = null;
     return {
-      id, lanes, metrics, engine, batcher, encoder, workers, metricsServer,
-      close() {
+      id, lanes, metrics, engine, batcher, encoder, watchdog, workers, metricsServer,
+      close(o = {}) {
         closing ??= (async () => {
           // Leave /readyz first, so no one counts on this worker while it drains.
           await stopHeartbeat();
+          stopReconciler();
           // Worker.close() stops fetching and waits for the jobs in flight (and so for their batches).
-          await Promise.all(closers.map((c) => c()));
+          const drained = Promise.all(closers.map((c) => c()));
+          const deadline = o.drainTimeoutMs ?? config.drainTimeoutMs;
+          let timer: NodeJS.Timeout | undefined;
+          const late = await Promise.race([
+            drained.then(() => false),
+            new Promise<boolean>((r) => (timer = setTimeout(() => r(true), deadline))),
+          ]);
+          clearTimeout(timer);
+          let requeued = 0;
+          if (late) {
+            // Past the deadline: give the jobs back now instead of leaving them to lock expiry.
+            // Another worker's start() supersedes this process's attempts, whose late writes are fenced off.
+            for (const { job, token } of active.values()) {
+              if (await job.moveToWait(token).then(() => true, () => false)) requeued++;
+            }
+            logger.warn({ requeued, deadlineMs: deadline }, 'drain deadline passed: in-flight jobs put back in their queue');
+            return { requeued };
+          }
           await batcher.close();
           await encoder.close();
           await engine.close();
+          await watchdog.close();
+          await outbox.close();
           await webhooks.close();
           await redis.quit().catch(() => redis.disconnect());
+          return { requeued };
         })();
         return closing;
       },
@@ -170,6 +230,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     for (const c of closers) await c().catch(() => undefined);
     await encoder.close();
     await engine.close();
+    await watchdog.close();
     await webhooks.close().catch(() => undefined);
     redis.disconnect();
     throw err;

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -13,7 +13,9 @@ export class LocalStorage implements Storage {
     private readonly dir: string,
     private readonly publicUrl: string,
     private readonly secret: string,
-  ) {}
+  ) {
+    sweepPartials(path.join(dir, '.partial'));
+  }
 
   private file(key: string): string {
     const file = path.resolve(this.dir, key);
@@ -24,8 +26,12 @@ export class LocalStorage implements Storage {
   async put(key: string, body: Buffer, _opts: PutOptions): Promise<void> {
     const file = this.file(key);
     await mkdir(path.dirname(file), { recursive: true });
-    // Write then rename, so a reader never sees half a file.
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    // Write then rename, so a reader never sees half a file. The partial file lives outside
+    // the key's folder: one left by a process killed mid-write (as S3 leaves nothing) is
+    // not an object of the job, and the folder holds exactly what was stored.
+    const partials = path.join(this.dir, '.partial');
+    await mkdir(partials, { recursive: true });
+    const tmp = path.join(partials, `${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`);
     await writeFile(tmp, body);
     await rename(tmp, file);
   }
@@ -54,5 +60,24 @@ export class LocalStorage implements Storage {
       url: `${this.publicUrl}/v1/assets/${asset.id}/content?expires=${expires}&sig=${sig}`,
       expiresAt: new Date(expires * 1000),
     };
+  }
+}
+
+/** Removes partial files older than an hour: left by processes killed mid-write. */
+function sweepPartials(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // none yet
+  }
+  const cutoff = Date.now() - 3_600_000;
+  for (const n of names) {
+    const f = path.join(dir, n);
+    try {
+      if (statSync(f).mtimeMs < cutoff) rmSync(f, { force: true });
+    } catch {
+      /* another process took it */
+    }
   }
 }

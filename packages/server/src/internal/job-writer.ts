@@ -1,10 +1,9 @@
-import type { Job, Lane, Quality } from '@clickvid/contracts';
+import type { Job, Lane } from '@clickvid/contracts';
 import {
-  assetsFromCache, CACHE_HIT_USAGE, enqueueJobWebhook, jobLabels, RENDER_JOB_OPTIONS,
-  type AssetStore, type CachedOutput, type JobStore, type OutputCache, type Queues, type Storage, type UsageLedger,
+  assetsFromCache, CACHE_HIT_USAGE, renderJobOptions,
+  type CachedOutput, type JobLifecycle, type OutputCache, type Queues, type Storage,
 } from '@clickvid/core';
 import { ApiError } from '../errors.js';
-import type { Metrics } from '../metrics.js';
 import { GroupCommit } from './group-commit.js';
 
 /** A job checked, priced and with its effective parameters, ready to be written. */
@@ -14,23 +13,24 @@ export interface NewJob {
   lane: Lane;
   /** The output cache key of its pixels (see contentKey). */
   contentKey: string;
+  /** The team's daily quota in GPU-seconds (undefined = none): the job's estimate is reserved against it. */
+  quotaS: number | undefined;
 }
 
 export interface JobWriterDeps {
-  store: JobStore;
-  assets: AssetStore;
+  lifecycle: JobLifecycle;
   cache: OutputCache;
   storage: Storage;
-  ledger: UsageLedger;
   queues: Queues;
-  metrics: Metrics;
 }
 
 /**
  * Writes new jobs to Redis, grouped per event-loop turn (see GroupCommit): one MGET for
- * the output cache, one transaction for the records of the misses, one `addBulk` per
- * lane. A job is answered only once its record and its queue entry are both in Redis,
- * and each job succeeds or fails on its own.
+ * the output cache, one accept script per job (auto-pipelined: one write) that checks the
+ * quota and reserves the estimate atomically, one `addBulk` per lane. A job is answered
+ * only once its record and its queue entry are both in Redis, and each job succeeds or
+ * fails on its own. A crash between the two leaves a record without a queue entry; the
+ * reconciler (worker/src/reconciler.ts) queues it.
  */
 export class JobWriter {
   private readonly group = new GroupCommit<NewJob, Job>((jobs) => this.commit(jobs));
@@ -58,18 +58,34 @@ export class JobWriter {
   /** Records first, then queue entries: a worker never picks up a job it cannot read. */
   private async queue(jobs: NewJob[], outcomes: Map<NewJob, Job | Error>): Promise<void> {
     if (jobs.length === 0) return;
-    const positions = await this.d.store.createMany(jobs);
-    const unqueued = await this.enqueue(jobs.filter((_, i) => !(positions[i] instanceof Error)));
+    const accepted = await Promise.all(
+      jobs.map((j) => this.d.lifecycle.accept({ job: j.job, team: j.team, lane: j.lane, reserveS: j.job.estimate.gpu_seconds, quotaS: j.quotaS }).catch((err: Error) => err)),
+    );
+    const written = jobs.filter((_, i) => {
+      const a = accepted[i]!;
+      return !(a instanceof Error) && a.ok;
+    });
+    const unqueued = await this.enqueue(written);
     await Promise.all(
       jobs.map(async (j, i) => {
-        const position = positions[i]!;
-        if (!(position instanceof Error || unqueued.has(j))) {
-          outcomes.set(j, { ...j.job, queue_position: position });
-          return;
+        const a = accepted[i]!;
+        if (a instanceof Error) {
+          // A script stops at its failing command, keeping the writes before it: do not leave a half-written record queued.
+          await this.d.lifecycle.fail(j.job.id, { code: 'internal_error', message: 'The job could not be stored.' }).catch(() => null);
+          return void outcomes.set(j, a);
         }
+        if (!a.ok) {
+          return void outcomes.set(
+            j,
+            new ApiError('quota_exceeded', `The team's daily quota of ${j.quotaS} GPU-seconds is used up (with the jobs still running).`, {
+              headers: { 'retry-after': String(secondsToUtcMidnight()) },
+            }),
+          );
+        }
+        if (!unqueued.has(j)) return void outcomes.set(j, { ...j.job, queue_position: a.position });
         // Not left queued without a queue entry: it would count in every later queue position.
-        await this.d.store.fail(j.job.id, { code: 'internal_error', message: 'The job could not be queued.' }).catch(() => null);
-        outcomes.set(j, position instanceof Error ? position : new ApiError('service_unavailable', 'The queue is unavailable; retry shortly.', { headers: { 'retry-after': '2' } }));
+        await this.d.lifecycle.fail(j.job.id, { code: 'internal_error', message: 'The job could not be queued.' }).catch(() => null);
+        outcomes.set(j, new ApiError('service_unavailable', 'The queue is unavailable; retry shortly.', { headers: { 'retry-after': '2' } }));
       }),
     );
   }
@@ -84,7 +100,7 @@ export class JobWriter {
       const entries = inLane.map(({ job, team }) => ({
         name: 'render',
         data: { jobId: job.id, team },
-        opts: { ...RENDER_JOB_OPTIONS, jobId: job.id, priority: priorityOf(job.quality) },
+        opts: renderJobOptions(job.id, job.quality),
       }));
       try {
         await queue.addBulk(entries);
@@ -98,28 +114,29 @@ export class JobWriter {
     return failed;
   }
 
-  /** A finished copy of the job from the output cache, with asset records of the team's own, billed nothing. */
-  private async completeFromCache({ job, team, lane }: NewJob, hit: CachedOutput): Promise<Job> {
-    const { video, poster } = assetsFromCache(hit, team, job.id);
-    await Promise.all([this.d.assets.put(video), this.d.assets.put(poster)]);
+  /**
+   * A finished copy of the job from the output cache, with asset records of the team's own,
+   * billed nothing: one accept script writes it succeeded with every effect of a success.
+   */
+  private async completeFromCache({ job, team, lane, quotaS }: NewJob, hit: CachedOutput): Promise<Job> {
+    const cached = assetsFromCache(hit, team, job.id);
     const done: Job = {
       ...job,
       status: 'succeeded',
       progress: 1,
       cache_hit: true,
-      assets: { video: video.id, poster: poster.id },
+      assets: { video: cached.video.id, poster: cached.poster.id },
       usage: CACHE_HIT_USAGE,
-      started_at: video.created_at,
-      finished_at: video.created_at,
+      started_at: cached.video.created_at,
+      finished_at: cached.video.created_at,
     };
-    await this.d.store.create({ job: done, team, lane });
-    await this.d.ledger.record(team, job.quality, job.metadata.campaign ?? null, 0, 0);
-    this.d.metrics.cluster.inc('clickvid_cache_hits_total', jobLabels(job));
-    this.d.metrics.cluster.inc('clickvid_jobs_total', { ...jobLabels(job), status: 'succeeded' });
-    await enqueueJobWebhook(this.d.queues.webhooks, done, team);
+    await this.d.lifecycle.accept({ job: done, team, lane, reserveS: 0, quotaS, cached });
     return done;
   }
 }
 
-/** BullMQ priority: lower runs first. Within the final lane, standard goes before final. */
-const priorityOf = (q: Quality) => (q === 'final' ? 10 : q === 'standard' ? 5 : 1);
+export function secondsToUtcMidnight(): number {
+  const now = new Date();
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+  return Math.ceil((midnight - now.getTime()) / 1000);
+}

@@ -1,5 +1,5 @@
 import { ErrorBody, ModelList, UsageQuery, UsageReport } from '@clickvid/contracts';
-import { round, utcDay } from '@clickvid/core';
+import { dailyQuotaSeconds, round, utcDay } from '@clickvid/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../errors.js';
@@ -20,7 +20,7 @@ export const accountRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => 
       to,
       data,
       totals: { jobs: totals.jobs, gpu_seconds: round(totals.gpu_seconds), credits: round(totals.credits) },
-      quota: { gpu_seconds_per_day: req.team.settings.daily_gpu_seconds, used_today: round(await d.ledger.usedToday(req.team.id)) },
+      quota: { gpu_seconds_per_day: dailyQuotaSeconds(req.team) ?? null, used_today: round(await d.ledger.usedToday(req.team.id)) },
     };
   });
 

@@ -1,0 +1,226 @@
+import { randomBytes } from 'node:crypto';
+import type { Job, JobError, JobStatus, Lane, Usage } from '@clickvid/contracts';
+import type { Redis } from 'ioredis';
+import type { AssetRecord } from './assets.js';
+import { counterFields, histogramFields, jobLabels, type MetricField } from './cluster-metrics.js';
+import { parseStored, type StoredJob } from './job-store.js';
+import { idBefore } from './ids.js';
+import { keys } from './keys.js';
+import { ACCEPT, CANCEL, FINISH, PROGRESS, REQUEUE, START } from './lifecycle-scripts.js';
+import { cachedAsset, type CachedOutput } from './output-cache.js';
+import { ledgerField, LEDGER_TTL_S, toMicros, utcDay } from './usage-ledger.js';
+
+/** Files of one attempt live under their own prefix, so attempts never touch each other's files. */
+export const attemptKey = (jobId: string, token: string, file: string) => `jobs/${jobId}/${token}/${file}`;
+/** The files a rendering attempt stores. */
+export const ATTEMPT_FILES = ['video.mp4', 'poster.png'] as const;
+
+export interface AcceptSpec {
+  job: Job;
+  team: string;
+  lane: Lane;
+  /** GPU-seconds reserved against the team's daily quota until the job ends (its estimate). */
+  reserveS: number;
+  /** The team's daily quota in GPU-seconds; undefined = none. */
+  quotaS: number | undefined;
+  /** Set for a job completed at once from the output cache: its asset records. */
+  cached?: { video: AssetRecord; poster: AssetRecord };
+}
+
+export type AcceptOutcome = { ok: true; position: number | null } | { ok: false; reason: 'quota'; usedS: number };
+
+/** What a running attempt holds: the record as it started and the token that fences it. */
+export interface Attempt {
+  stored: StoredJob;
+  token: string;
+}
+
+/** 1 = done now, 2 = already done by this token (a repeat), 0 = not allowed, -1 = no such job. */
+export type Verdict = 'done' | 'repeat' | 'refused' | 'missing';
+const VERDICT: Record<number, Verdict> = { 1: 'done', 2: 'repeat', 0: 'refused', [-1]: 'missing' };
+
+type Run = (script: string, key: string, spec: object) => Promise<unknown>;
+type Raw = Array<string | number | string[]>;
+
+const enc = (v: unknown) => JSON.stringify(v);
+
+/**
+ * The one place a job changes state: accept, start, progress, succeed, fail, cancel,
+ * complete-from-cache, requeue. Each is one Lua script (lifecycle-scripts.ts) that checks
+ * the status, writes the record, keeps the lanes' sets, and for a terminal state writes
+ * its effects — ledger, quota, output cache, asset records, cluster counters, webhook
+ * outbox — and publishes, atomically. Execution is at least once; these effects happen
+ * exactly once, because only the transition into the terminal state writes them.
+ *
+ * Fencing: start mints an attempt token. Progress and the terminal writes of a worker
+ * take effect only under the current token, so a delivery that lost its lock (and
+ * whose job another worker took) can neither finish the job nor touch its files.
+ */
+export class JobLifecycle {
+  private readonly run: Run;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly ttlS: number,
+  ) {
+    const shas = new Map<string, string>();
+    // EVALSHA with a fallback to EVAL: one round trip once the script is cached in Redis.
+    this.run = async (script, key, spec) => {
+      const arg = enc(spec);
+      let sha = shas.get(script);
+      if (!sha) {
+        sha = (await this.redis.script('LOAD', script)) as string;
+        shas.set(script, sha);
+      }
+      try {
+        return await this.redis.evalsha(sha, 1, key, arg);
+      } catch (err) {
+        if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
+        return this.redis.eval(script, 1, key, arg);
+      }
+    };
+  }
+
+  private common(id: string) {
+    return {
+      id, channel: keys.jobEvents(), lane_prefix: 'cv:lane:', usage_prefix: 'cv:usage:', outbox: keys.webhookOutbox(),
+      metrics_key: keys.metrics(), ttl: this.ttlS, ledger_ttl: LEDGER_TTL_S, now: new Date().toISOString(), now_ms: Date.now(), day: utcDay(),
+    };
+  }
+
+  /** Writes a new job (queued, or succeeded from the cache) and reserves its estimate, unless the quota is used up. */
+  async accept(a: AcceptSpec): Promise<AcceptOutcome> {
+    const { job, team, lane } = a;
+    const fields: Record<string, string> = { lane: enc(lane) };
+    for (const [k, v] of Object.entries(job)) fields[k] = enc(v);
+    const done = job.status === 'succeeded';
+    const spec = {
+      ...this.common(job.id), team, lane, fields, team_index: keys.teamJobs(team), index_min_id: idBefore(Date.now() - this.ttlS * 1000), score: Date.parse(job.created_at),
+      reserve_us: done ? 0 : toMicros(a.reserveS), quota_us: a.quotaS === undefined ? -1 : toMicros(a.quotaS),
+      ...(done ? { done: true, ...this.successEffects(job, team, a.cached ? [a.cached.video, a.cached.poster] : []) } : {}),
+    };
+    const [code, n] = (await this.run(ACCEPT, keys.job(job.id), spec)) as [number, number];
+    if (code === 0) return { ok: false, reason: 'quota', usedS: n / 1e6 };
+    return { ok: true, position: done || n < 0 ? null : n };
+  }
+
+  /** queued|running → running under a new attempt. Null when the job is gone or already finished (or canceled). */
+  async start(id: string, attempt: number, token = newAttemptToken(attempt)): Promise<Attempt | null> {
+    const [code, raw] = (await this.run(START, keys.job(id), { ...this.common(id), token, attempt })) as Raw;
+    if (code !== 1 && code !== 2) return null;
+    return { stored: parseStored(pairs(raw as string[])), token };
+  }
+
+  /** Progress of the attempt (0..1), which doubles as its stop check: false once canceled or superseded. */
+  async progress(id: string, token: string, progress: number): Promise<boolean> {
+    const p = Math.max(0, Math.min(1, progress));
+    return (await this.run(PROGRESS, keys.job(id), { ...this.common(id), token, progress: p })) === 1;
+  }
+
+  /**
+   * running → succeeded under `token`, with every effect: the asset records, usage on the
+   * ledger (the reservation settled to it), the output-cache entry, the counters, the
+   * webhook. Answers the verdict and, when done now, the tokens of attempts that lost.
+   */
+  async succeed(
+    at: Attempt,
+    out: { assets: { video: AssetRecord; poster: AssetRecord }; usage: Usage; model: Job['model']; cacheHit: boolean; cacheKey?: string },
+  ): Promise<{ verdict: Verdict; losers: string[] }> {
+    const { job, team } = at.stored;
+    const now = new Date().toISOString();
+    const finished: Job = { ...job, status: 'succeeded', usage: out.usage, cache_hit: out.cacheHit, finished_at: now };
+    const cache: CachedOutput | undefined = out.cacheKey
+      ? { video: cachedAsset(out.assets.video), poster: cachedAsset(out.assets.poster), job_id: job.id }
+      : undefined;
+    const spec = {
+      ...this.common(job.id), now, token: at.token, status: 'succeeded',
+      fields: {
+        progress: '1', assets: enc({ video: out.assets.video.id, poster: out.assets.poster.id }), usage: enc(out.usage),
+        model: enc(out.model), cache_hit: enc(out.cacheHit),
+      },
+      ...this.successEffects(finished, team, [out.assets.video, out.assets.poster]),
+      ...(cache ? { cache: [keys.outputCache(out.cacheKey!), enc(cache)] } : {}),
+    };
+    const res = (await this.run(FINISH, keys.job(job.id), spec)) as Raw;
+    const verdict = VERDICT[res[0] as number]!;
+    const losers = verdict === 'done' ? String(res[1] ?? '').split(' ').filter((t) => t && t !== at.token) : [];
+    return { verdict, losers };
+  }
+
+  /**
+   * → failed. With a token, only that running attempt's failure counts; with none (the
+   * reconciler, a job BullMQ failed without running it) a queued or running job fails.
+   * Answers the job after the change when done now, else null.
+   */
+  async fail(id: string, error: JobError, token = ''): Promise<{ verdict: Verdict; stored: StoredJob | null }> {
+    const before = await this.get(id);
+    const spec = {
+      ...this.common(id), token, status: 'failed',
+      fields: { error: enc(error), usage: 'null' },
+      metrics: before ? terminalMetrics({ ...before.job, status: 'failed', usage: null }) : [],
+    };
+    const res = (await this.run(FINISH, keys.job(id), spec)) as Raw;
+    const verdict = VERDICT[res[0] as number]!;
+    return { verdict, stored: verdict === 'done' ? await this.get(id) : null };
+  }
+
+  /** queued|running → canceled (the reservation released, the event queued). Answers the verdict and the record. */
+  async cancel(id: string): Promise<{ verdict: Verdict; stored: StoredJob | null }> {
+    const before = await this.get(id);
+    const spec = { ...this.common(id), metrics: before ? terminalMetrics({ ...before.job, status: 'canceled', usage: null }) : [] };
+    const [code, raw] = (await this.run(CANCEL, keys.job(id), spec)) as Raw;
+    const verdict = VERDICT[code as number]!;
+    return { verdict, stored: verdict === 'missing' ? null : parseStored(pairs(raw as string[])) };
+  }
+
+  /** The attempt gives its running job back to the queue (a drain past its deadline). */
+  async requeue(id: string, token: string): Promise<boolean> {
+    return (await this.run(REQUEUE, keys.job(id), { ...this.common(id), token })) === 1;
+  }
+
+  /** The job's status now, or null when there is no such job. */
+  async status(id: string): Promise<JobStatus | null> {
+    const raw = await this.redis.hget(keys.job(id), 'status');
+    return raw === null ? null : (JSON.parse(raw) as JobStatus);
+  }
+
+  private async get(id: string): Promise<StoredJob | null> {
+    const raw = await this.redis.hgetall(keys.job(id));
+    return raw.status ? parseStored(raw) : null;
+  }
+
+  /** The spec fields of a success's effects: ledger figures, asset records, counters. */
+  private successEffects(job: Job, team: string, assets: AssetRecord[]) {
+    const usage = job.usage;
+    return {
+      ledger_field: ledgerField(job.quality, job.metadata['campaign'] ?? null),
+      gpu_us: toMicros(usage?.gpu_seconds ?? 0),
+      credits_u: toMicros(usage?.credits ?? 0),
+      assets: assets.map((a) => [keys.asset(a.id), enc({ ...a, team, job_id: job.id })]),
+      metrics: terminalMetrics(job),
+    };
+  }
+}
+
+/** The cluster counters a terminal state adds: jobs, duration, metered seconds, cache hits. */
+function terminalMetrics(job: Job): MetricField[] {
+  const q = jobLabels(job);
+  const out = counterFields('clickvid_jobs_total', { ...q, status: job.status }, 1);
+  const end = job.finished_at ? Date.parse(job.finished_at) : Date.now();
+  out.push(...histogramFields('clickvid_job_duration_seconds', q, (end - Date.parse(job.created_at)) / 1000));
+  if (job.usage?.gpu_seconds) out.push(...counterFields('clickvid_gpu_seconds_total', q, job.usage.gpu_seconds));
+  if (job.cache_hit) out.push(...counterFields('clickvid_cache_hits_total', q, 1));
+  return out;
+}
+
+/**
+ * `a<attempt>-<pid>-<random>`: readable in a storage listing (which attempt, which process
+ * held it: `pid` in base 36), unguessable, unique per start.
+ */
+export const newAttemptToken = (attempt: number) => `a${attempt}-${process.pid.toString(36)}-${randomBytes(5).toString('hex')}`;
+
+function pairs(flat: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+  return out;
+}
