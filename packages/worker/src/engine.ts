@@ -41,6 +41,8 @@ export interface InferenceEngineOptions {
   resolveVariant: (name: string) => VariantFile | undefined;
   /** @defaultValue 2 */
   intraOpNumThreads?: number;
+  /** onnxruntime execution providers, in order of preference. @defaultValue ['cpu'] */
+  executionProviders?: string[];
 }
 
 interface Loaded {
@@ -68,7 +70,7 @@ export class InferenceEngine {
   #closed = false;
 
   constructor(options: InferenceEngineOptions) {
-    this.#opts = { intraOpNumThreads: 2, ...options };
+    this.#opts = { intraOpNumThreads: 2, executionProviders: ['cpu'], ...options };
   }
 
   /** Verifies and loads a variant now (at start-up) instead of on the first job. */
@@ -162,7 +164,7 @@ export class InferenceEngine {
     }
     try {
       const session = await ort.InferenceSession.create(variant.path, {
-        executionProviders: ['cpu'],
+        executionProviders: this.#opts.executionProviders,
         intraOpNumThreads: this.#opts.intraOpNumThreads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
