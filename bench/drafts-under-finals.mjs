@@ -11,7 +11,7 @@
 //   node bench/drafts-under-finals.mjs [--runs 3] [--idle 40] [--finals 12] [--min-drafts 100] [--json out.json]
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { api, machine, pct, runningStack, startPrivateStack, waitDone } from './lib.mjs';
+import { api, machine, mean, pct, runningStack, startPrivateStack, waitDone } from './lib.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,13 +45,17 @@ async function render(quality) {
   const job = await api(stack, 'POST', '/v1/generate', { prompt: nextPrompt(), quality, seed: seed++ });
   const done = await waitDone(stack, job.id);
   if (done.status !== 'succeeded') throw new Error(`${quality} ${job.id} ${done.status}: ${JSON.stringify(done.error)}`);
-  return { ms: performance.now() - t0, end: performance.now() };
+  const b = done.usage.breakdown;
+  return { ms: performance.now() - t0, end: performance.now(), inference: b.inference_s * 1000, encode: b.encode_s * 1000, queue: Date.parse(done.started_at) - Date.parse(done.created_at) };
 }
+
+/** Where the time of a set of jobs went (means, ms): queue (created → started), metered inference and encode. */
+const breakdown = (rs) => `queue ${f1(mean(rs.map((r) => r.queue)))} · inference ${f1(mean(rs.map((r) => r.inference)))} · encode ${f1(mean(rs.map((r) => r.encode)))} ms`;
 
 async function finalsAtOnce() {
   const t0 = performance.now();
   const ends = await Promise.all(Array.from({ length: FINALS }, () => render('final')));
-  return { makespan: Math.max(...ends.map((e) => e.end)) - t0, last: Math.max(...ends.map((e) => e.end)) };
+  return { makespan: Math.max(...ends.map((e) => e.end)) - t0, jobs: ends };
 }
 
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -62,8 +66,9 @@ try {
   for (const q of ['draft', 'draft', 'final']) await render(q);
   for (let run = 1; run <= RUNS; run++) {
     const loadBefore = load();
-    const idle = [];
-    for (let i = 0; i < IDLE; i++) idle.push((await render('draft')).ms);
+    const idleJobs = [];
+    for (let i = 0; i < IDLE; i++) idleJobs.push(await render('draft'));
+    const idle = idleJobs.map((r) => r.ms);
 
     const alone = await finalsAtOnce();
 
@@ -73,10 +78,11 @@ try {
     while (!finalsDone || drafts.length < MIN_DRAFTS) {
       const during = !finalsDone;
       const r = await render('draft');
-      drafts.push({ ms: r.ms, during });
+      drafts.push({ ...r, during });
     }
     const under = await finals;
-    const during = drafts.filter((d) => d.during).map((d) => d.ms);
+    const duringJobs = drafts.filter((d) => d.during);
+    const during = duringJobs.map((d) => d.ms);
     const row = {
       run,
       load_before: loadBefore,
@@ -100,7 +106,9 @@ try {
         `  drafts under ${FINALS} finals (n=${row.drafts_during} of ${row.drafts_total}): p50 ${f1(row.under_p50)} ms, p99 ${f1(row.under_p99)} ms, max ${f1(row.under_max)} ms` +
         ` = ${row.ratio_p99.toFixed(2)}× idle p99\n` +
         `  ${FINALS} finals: alone ${row.finals_alone_s.toFixed(2)} s, under the draft stream ${row.finals_under_s.toFixed(2)} s = ${row.makespan_ratio.toFixed(2)}×\n` +
-        `  every job succeeded`,
+        `  every job succeeded\n` +
+        `  where the time went (means): idle drafts ${breakdown(idleJobs)}; drafts under finals ${breakdown(duringJobs)};\n` +
+        `    finals alone ${breakdown(alone.jobs)}; finals under drafts ${breakdown(under.jobs)}`,
     );
   }
   if (RUNS > 1) {

@@ -50,6 +50,21 @@ interface Loaded {
   variant: VariantFile;
 }
 
+/**
+ * Fails unless this onnxruntime build knows every named execution provider. One it knows but
+ * whose libraries are missing (CUDA without its install script) fails at session creation instead,
+ * with the providers named in the message.
+ */
+export function checkExecutionProviders(names: readonly string[]): void {
+  const known = new Set(ort.listSupportedBackends().map((b) => b.name));
+  const missing = names.filter((n) => !known.has(n));
+  if (missing.length > 0) {
+    throw new WorkerError('model_unavailable', `execution provider ${missing.join(', ')} is not available in this onnxruntime build (it has ${[...known].join(', ')})`, {
+      retryable: false,
+    });
+  }
+}
+
 /** Hex sha256 of a file, streamed so a large model never sits in memory twice. */
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -162,6 +177,7 @@ export class InferenceEngine {
         retryable: false,
       });
     }
+    checkExecutionProviders(this.#opts.executionProviders);
     try {
       const session = await ort.InferenceSession.create(variant.path, {
         executionProviders: this.#opts.executionProviders,
@@ -177,7 +193,9 @@ export class InferenceEngine {
       });
       return { session, variant };
     } catch (err) {
-      throw new WorkerError('model_unavailable', `onnxruntime cannot load ${variant.path}: ${(err as Error).message}`, {
+      const eps = this.#opts.executionProviders.join(',');
+      const with_ = eps === 'cpu' ? '' : ` with execution providers ${eps}`;
+      throw new WorkerError('model_unavailable', `onnxruntime cannot load ${variant.path}${with_}: ${(err as Error).message}`, {
         retryable: false,
         cause: err,
       });

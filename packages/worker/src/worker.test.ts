@@ -260,6 +260,15 @@ describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffm
     });
   });
 
+  it('an execution provider this onnxruntime cannot load stops the worker at start-up, naming it', async () => {
+    for (const providers of ['cuda,cpu', 'nosuchgpu']) {
+      const c = { ...config, executionProviders: providers.split(',') };
+      const err = await startWorker({ config: c, registry, storage: createStorage(c), logger: createLogger(c, 't'), prefix: 'test-ep' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'model_unavailable', retryable: false });
+      expect((err as Error).message).toContain(providers.split(',')[0]);
+    }
+  });
+
   it('answers a repeat from the output cache at cost 0', async () => {
     const { q } = await worker({ cache: true });
     const first = await settled(await submit(q, 'a green circle moving up', 'draft', { seed: 555 }));

@@ -81,6 +81,10 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const engine = new ScheduledEngine({
     resolveVariant: (name) => ({ ...registry.variant(name), msPerFrame: msPerFrame(registry, name) }),
     intraOpNumThreads: config.ortThreads,
+    executionProviders: [...config.executionProviders],
+    unitMs: config.scheduler.unitMs,
+    minFinalShare: config.scheduler.finalMinShare,
+    maxPausedBytes: config.scheduler.maxPausedBytes,
     maxRows: { draft: config.batching.draft.maxBatch, final: config.batching.final.maxBatch },
     onUnit: ({ lane, variant, rows, seconds }) => metrics.batch(lane, variant, rows, seconds),
     ...opts.engine,
