@@ -5,6 +5,26 @@ export { keys, QUEUE_NAMES } from './keys.js';
 export { createRedis, type Redis } from './redis.js';
 export { JobStore, type StoredJob, type JobUpdate } from './job-store.js';
 export { ModelManifest, type ManifestTier, type ManifestVariant } from './manifest.js';
+export { PipelineManifest, FlowMatchEulerConfig, TensorRole, Tokenizer, type PipelineTensor, type PipelineManifestTier } from './pipeline-manifest.js';
+export {
+  loadPipeline,
+  verifyPipelineFile,
+  tensorFor,
+  hasTensor,
+  latentFrames,
+  latentShape,
+  snapFrames,
+  DEFAULT_VARIANT,
+  type Pipeline,
+  type PipelineFile,
+  type PipelineTier,
+  type Component,
+  type Denoiser,
+  type Decoder,
+  type LatentSpec,
+} from './pipeline.js';
+export { seededNoise } from './noise.js';
+export { WordTokenizer, type WordTokenizerSpec, type WordEncoding } from './word-tokenizer.js';
 export { ModelRegistry, ModelError, mulberry32, sha256File, type EncodedPrompt, type ResolvedVariant } from './model-registry.js';
 export type { Storage, PutOptions } from './storage/types.js';
 export { LocalStorage } from './storage/local.js';

@@ -3,6 +3,10 @@ import { createReadStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AspectRatio, EffectiveParams, ModelRef, Quality } from '@clickvid/contracts';
 import { ModelManifest, type ManifestTier, type ManifestVariant } from './manifest.js';
+import { seededNoise } from './noise.js';
+import { WordTokenizer, type WordEncoding } from './word-tokenizer.js';
+
+export { mulberry32 } from './noise.js';
 
 export class ModelError extends Error {
   constructor(
@@ -16,33 +20,11 @@ export class ModelError extends Error {
   }
 }
 
-export interface EncodedPrompt {
-  /** Token ids, padded to max_tokens. */
-  tokens: BigInt64Array;
-  /** Known content words, in prompt order. */
-  known: string[];
-  /** Words the model does not know (reported to the user as warnings). */
-  unknown: string[];
-  /** The prompt's words, lower-cased and aliased (all of them, also those past max_tokens). */
-  words: string[];
-  /** Lower-cased, aliased, single-spaced: part of the output-cache key. */
-  normalized: string;
-}
+export type EncodedPrompt = WordEncoding;
 
 export interface ResolvedVariant extends ManifestVariant {
   name: string;
   path: string;
-}
-
-/** Standard 32-bit mulberry32, the generator the manifest names for seed noise. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -50,16 +32,14 @@ export function mulberry32(seed: number): () => number {
  * files. The server uses it to validate prompts and fill in defaults; the worker to run.
  */
 export class ModelRegistry {
-  readonly vocabulary: ReadonlyMap<string, number>;
-  private readonly functionWords: ReadonlySet<string>;
+  readonly tokenizer: WordTokenizer;
   private readonly verified = new Map<string, Promise<void>>();
 
   private constructor(
     readonly manifest: ModelManifest,
     readonly dir: string,
   ) {
-    this.vocabulary = new Map(manifest.text.vocabulary.map((w, i) => [w, i]));
-    this.functionWords = new Set(manifest.text.function_words);
+    this.tokenizer = new WordTokenizer(manifest.text);
     for (const [q, tier] of Object.entries(manifest.tiers)) {
       if (!manifest.variants[tier.variant]) throw new ModelError('model_unavailable', `tier ${q} names unknown variant ${tier.variant}`);
     }
@@ -126,35 +106,25 @@ export class ModelRegistry {
     return p;
   }
 
+  get vocabulary(): ReadonlyMap<string, number> {
+    return this.tokenizer.vocabulary;
+  }
+
   /** Words as the tokenizer sees them: lower case, split on anything not a-z0-9, aliased. */
   words(prompt: string): string[] {
-    return prompt
-      .toLowerCase()
-      .split(/[^a-z0-9]+/)
-      .filter(Boolean)
-      .map((w) => this.manifest.text.aliases[w] ?? w);
+    return this.tokenizer.words(prompt);
   }
 
   /** Tokenizes a prompt. Throws prompt_not_understood when no content word is known. */
   encodePrompt(prompt: string): EncodedPrompt {
-    const words = this.words(prompt);
-    const { max_tokens } = this.manifest.text;
-    const tokens = new BigInt64Array(max_tokens);
-    const known: string[] = [];
-    const unknown: string[] = [];
-    words.forEach((w, i) => {
-      const id = this.vocabulary.get(w);
-      if (id === undefined) unknown.push(w);
-      else if (!this.functionWords.has(w)) known.push(w);
-      if (i < max_tokens) tokens[i] = BigInt(id ?? 1);
-    });
-    if (known.length === 0) {
+    const encoded = this.tokenizer.encode(prompt);
+    if (encoded.known.length === 0) {
       throw new ModelError('prompt_not_understood', `The model knows none of the words in "${prompt.slice(0, 80)}".`, 'prompt', {
         hint: 'Describe shapes, colours and motion, e.g. "two red circles moving right on a blue background".',
         vocabulary: this.contentWords(),
       });
     }
-    return { tokens, known, unknown, words, normalized: words.join(' ') };
+    return encoded;
   }
 
   /**
@@ -182,26 +152,13 @@ export class ModelRegistry {
 
   /** Words that carry meaning for the model, for hints and /v1/models. */
   contentWords(): string[] {
-    return this.manifest.text.vocabulary.filter((w) => !w.startsWith('<') && !this.functionWords.has(w));
+    return this.tokenizer.contentWords();
   }
 
   /** The seed's noise vector, exactly as the model was trained to read it. */
   noise(seed: number): Float32Array {
     const { dim, distribution } = this.manifest.noise;
-    const rand = mulberry32(seed);
-    const out = new Float32Array(dim);
-    if (distribution === 'uniform') {
-      for (let i = 0; i < dim; i++) out[i] = rand();
-      return out;
-    }
-    for (let i = 0; i < dim; i += 2) {
-      const u1 = rand();
-      const u2 = rand();
-      const r = Math.sqrt(-2 * Math.log(1 - u1));
-      out[i] = r * Math.cos(2 * Math.PI * u2);
-      if (i + 1 < dim) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
-    }
-    return out;
+    return seededNoise(seed, dim, distribution);
   }
 
   /** Normalized clip time per frame: a motion spans the clip at any fps. */

@@ -7,3 +7,8 @@ export { InferenceEngine, sha256File, type EngineItem, type EngineResult, type I
 export { Encoder, type EncodeResult, type EncodeSpec, type EncoderOptions } from './encoder.js';
 export { WorkerError, classifyError, toBullError } from './errors.js';
 export { WorkerMetrics } from './metrics.js';
+export { PipelineRunner, type ClipShape, type DecodeRow, type PipelineRunnerOptions, type StepRow } from './pipeline/runner.js';
+export { runPipeline, type RenderedClip } from './pipeline/run-pipeline.js';
+export { FlowMatchEulerScheduler, calculateShift, scaleNoise, type FlowMatchState } from './pipeline/flow-match-euler.js';
+export { classifierFreeGuidance, needsUncond } from './pipeline/guidance.js';
+export { sessionOptions } from './pipeline/session.js';
