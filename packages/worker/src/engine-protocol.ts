@@ -4,6 +4,7 @@
  */
 import type { VariantFile } from './engine.js';
 import type { UnitLane } from './step-scheduler.js';
+import type { Quality } from '@clickvid/contracts';
 
 export interface EngineThreadOptions {
   intraOpNumThreads: number;
@@ -16,6 +17,8 @@ export interface EngineThreadOptions {
   maxPausedBytes: number;
   /** Most rows per call, per lane (the lanes' max batch). */
   maxRows: Record<UnitLane, number>;
+  /** Bytes of text embeddings kept for pipeline models. */
+  embeddingCacheBytes: number;
 }
 
 /** A variant as the thread needs it: where its file is, and a first guess at its cost. */
@@ -37,6 +40,19 @@ export type ToThread =
       noise: Float32Array;
       times: Float32Array;
     }
+  | {
+      /** A job of a pipeline-form model: the thread tokenizes, encodes, denoises and decodes. */
+      type: 'render-pipeline';
+      id: number;
+      lane: UnitLane;
+      modelsDir: string;
+      model: string;
+      quality: Quality;
+      prompt: string;
+      seed: number;
+      /** Video frames (the model's frame rule applies); the tier's when absent. */
+      frames?: number;
+    }
   | { type: 'cancel'; id: number }
   | { type: 'close' };
 
@@ -48,6 +64,8 @@ export interface SerializedError {
 
 export interface UnitReport {
   lane: UnitLane;
+  /** What ran: rows share a call only with the same key (stage, variant, shapes). */
+  key: string;
   variant: string;
   rows: number;
   frames: number;

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { ErrorCode } from '@clickvid/contracts';
+import type { ErrorCode, Quality } from '@clickvid/contracts';
 import type { EngineThreadOptions, FromThread, ThreadVariant, ToThread, UnitReport } from './engine-protocol.js';
 import type { VariantFile } from './engine.js';
 import { WorkerError } from './errors.js';
@@ -29,6 +29,8 @@ export interface ScheduledEngineOptions {
    * `unitMs` (only the lane's max batch caps them otherwise). @defaultValue true
    */
   rowsByCost?: boolean;
+  /** Bytes of text embeddings the engine keeps (pipeline models). @defaultValue 16 MiB */
+  embeddingCacheBytes?: number;
   /** Called after every unit (e.g. metrics). */
   onUnit?: (unit: UnitReport) => void;
 }
@@ -40,6 +42,17 @@ export interface RenderRequest {
   noise: Float32Array;
   /** One per frame. */
   times: Float32Array;
+}
+
+export interface PipelineRenderRequest {
+  lane: UnitLane;
+  modelsDir: string;
+  model: string;
+  quality: Quality;
+  prompt: string;
+  seed: number;
+  /** Video frames, on the model's frame rule; the tier's when absent. */
+  frames?: number;
 }
 
 export interface RenderControl {
@@ -104,6 +117,7 @@ export class ScheduledEngine {
       maxPausedBytes: options.maxPausedBytes ?? 256 * 2 ** 20,
       maxRows: options.maxRows ?? { draft: 8, final: 4 },
       rowsByCost: options.rowsByCost ?? true,
+      embeddingCacheBytes: options.embeddingCacheBytes ?? 16 * 2 ** 20,
     };
   }
 
@@ -141,6 +155,13 @@ export class ScheduledEngine {
     } catch (err) {
       return Promise.reject(err);
     }
+    const chunk = this.chunkFrames(req.variant);
+    return this.#submit(control, (id) => ({
+      type: 'render', id, lane: req.lane, variant, chunk, tokens: req.tokens, noise: req.noise, times: req.times,
+    }));
+  }
+
+  #submit(control: RenderControl, message: (id: number) => ToThread): Promise<RenderShare> {
     const { signal } = control;
     if (signal?.aborted) return Promise.reject(new RenderCanceled());
     const id = this.#nextId++;
@@ -159,11 +180,18 @@ export class ScheduledEngine {
         },
         ...(control.onProgress ? { onProgress: control.onProgress } : {}),
       });
-      this.#send({
-        type: 'render', id, lane: req.lane, variant, chunk: this.chunkFrames(req.variant),
-        tokens: req.tokens, noise: req.noise, times: req.times,
-      });
+      this.#send(message(id));
     });
+  }
+
+  /**
+   * Renders one job of a pipeline-form model (models/<model>/manifest.json with `"format":
+   * "pipeline"`) through the same step scheduler: the thread tokenizes, encodes (embeddings
+   * cached), takes one denoiser step per unit and decodes a chunk of latent frames per unit.
+   */
+  renderPipeline(req: PipelineRenderRequest, control: RenderControl = {}): Promise<RenderShare> {
+    if (this.#closed) return Promise.reject(new WorkerError('inference_failed', 'engine is closed', { retryable: true }));
+    return this.#submit(control, (id) => ({ type: 'render-pipeline', id, ...req }));
   }
 
   /** Lets the jobs in the engine finish, then stops the thread and releases the sessions. */

@@ -27,37 +27,41 @@ export const FRAME_QUANTUM = 4;
 
 export type UnitLane = 'draft' | 'final';
 
+/** What a job's next unit is. Rows of different jobs share one call only when their keys are equal. */
+export interface UnitSpec {
+  /** Everything that must match for rows to share a call: the stage, the component variant, the shapes. */
+  key: string;
+  /** The variant that runs it (for the row cap). */
+  variant: string;
+  /** Work per row in frames (for the row cap: cost is measured per frame). */
+  frames: number;
+}
+
+/**
+ * A job as the scheduler sees it. The thread owns what the job is (a clip cut in frame chunks,
+ * a pipeline's encode → steps → decode) and advances it after each unit; the scheduler only
+ * reads its next unit and its size.
+ */
 export interface ScheduledJob {
   readonly id: string;
   readonly lane: UnitLane;
-  readonly variant: string;
-  /** Frames of the whole clip. */
-  readonly frames: number;
-  /** Frames per unit: the whole clip for a draft, a chunk for a final. */
-  readonly chunk: number;
-  /** Bytes of the job's output buffer (held from its first unit to its last). */
+  /** Bytes the job holds from its first unit to its last (its output, latents). */
   readonly bytes: number;
   /** Sequence number: lower was submitted earlier. */
   readonly seq: number;
-  /** Frames done so far. */
-  done: number;
   started: boolean;
+  /** The next unit, or null when the job is done. */
+  readonly next: UnitSpec | null;
 }
 
-export interface UnitRow {
-  job: ScheduledJob;
-  /** First frame of this row's piece. */
-  from: number;
-  /** Frames of this row's piece that are kept (≤ the call's frames: the rest is padding). */
-  count: number;
-}
-
-export interface Unit {
+export interface Unit<J extends ScheduledJob = ScheduledJob> {
   lane: UnitLane;
+  /** The rows' common key. */
+  key: string;
   variant: string;
-  /** Frames per row in the call, a multiple of {@link FRAME_QUANTUM} unless the clip is shorter. */
+  /** Frames per row. */
   frames: number;
-  rows: UnitRow[];
+  rows: J[];
 }
 
 export interface StepSchedulerOptions {
@@ -75,13 +79,54 @@ export interface StepSchedulerOptions {
   maxRows?: (variant: string, lane: UnitLane, frames: number) => number;
 }
 
-/** Frames per call for a piece of `count` frames: rounded up to the quantum, never past the clip when it is shorter. */
+/** Frames per call for a piece of `count` frames: rounded up to the quantum. */
 export function callFrames(count: number): number {
   return Math.ceil(count / FRAME_QUANTUM) * FRAME_QUANTUM;
 }
 
-export class StepScheduler {
-  readonly #jobs = new Map<string, ScheduledJob>();
+/**
+ * A clip decoded a chunk of frames per unit (the single-graph model; a draft is one chunk).
+ * The call's frames are the piece's rounded up to {@link FRAME_QUANTUM}, so the key makes rows
+ * share a call only when they have the same padded length.
+ */
+export class ChunkedJob implements ScheduledJob {
+  started = false;
+  /** Frames done so far. */
+  done = 0;
+
+  constructor(
+    readonly id: string,
+    readonly lane: UnitLane,
+    readonly variant: string,
+    /** Frames of the whole clip. */
+    readonly frames: number,
+    /** Frames per unit. */
+    readonly chunk: number,
+    readonly bytes: number,
+    readonly seq: number,
+  ) {
+    if (!(frames >= 1 && chunk >= 1)) throw new RangeError(`job ${id}: frames and chunk must be ≥ 1`);
+  }
+
+  /** The frames of the next piece: [from, from + count). */
+  get piece(): { from: number; count: number } {
+    return { from: this.done, count: Math.min(this.chunk, this.frames - this.done) };
+  }
+
+  get next(): UnitSpec | null {
+    if (this.done >= this.frames) return null;
+    const frames = callFrames(this.piece.count);
+    return { key: `${this.variant}|${frames}`, variant: this.variant, frames };
+  }
+
+  /** After its unit ran. */
+  advance(): void {
+    this.done += this.piece.count;
+  }
+}
+
+export class StepScheduler<J extends ScheduledJob = ScheduledJob> {
+  readonly #jobs = new Map<string, J>();
   readonly #minShare: number;
   readonly #maxBytes: number;
   readonly #maxRows: NonNullable<StepSchedulerOptions['maxRows']>;
@@ -110,27 +155,30 @@ export class StepScheduler {
     return this.#jobs.has(id);
   }
 
-  add(job: ScheduledJob): void {
+  get(id: string): J | undefined {
+    return this.#jobs.get(id);
+  }
+
+  add(job: J): void {
     if (this.#jobs.has(job.id)) throw new Error(`job ${job.id} is already scheduled`);
-    if (!(job.frames >= 1 && job.chunk >= 1)) throw new RangeError(`job ${job.id}: frames and chunk must be ≥ 1`);
     this.#jobs.set(job.id, job);
   }
 
   /** Drops a job (canceled, failed or finished); frees its bytes. */
-  remove(id: string): ScheduledJob | undefined {
+  remove(id: string): J | undefined {
     const job = this.#jobs.get(id);
     if (job === undefined) return undefined;
     this.#jobs.delete(id);
-    if (job.started) this.#pausedBytes -= job.bytes;
+    if (job.started && job.lane !== 'draft') this.#pausedBytes -= job.bytes;
     return job;
   }
 
   /** The next unit to run, or undefined when there is nothing runnable. Starts the jobs it picks. */
-  next(): Unit | undefined {
-    const drafts: ScheduledJob[] = [];
-    const finals: ScheduledJob[] = [];
-    for (const j of this.#jobs.values()) if (j.done < j.frames) (j.lane === 'draft' ? drafts : finals).push(j);
-    const startable = (j: ScheduledJob) => j.started || j.lane === 'draft' || this.#pausedBytes === 0 || this.#pausedBytes + j.bytes <= this.#maxBytes;
+  next(): Unit<J> | undefined {
+    const drafts: J[] = [];
+    const finals: J[] = [];
+    for (const j of this.#jobs.values()) if (j.next !== null) (j.lane === 'draft' ? drafts : finals).push(j);
+    const startable = (j: J) => j.started || j.lane === 'draft' || this.#pausedBytes === 0 || this.#pausedBytes + j.bytes <= this.#maxBytes;
     const runnableFinals = finals.filter(startable);
     let lane: UnitLane;
     if (drafts.length === 0) {
@@ -139,47 +187,37 @@ export class StepScheduler {
       lane = 'final';
     } else lane = runnableFinals.length > 0 && this.#finalCredit > 0 ? 'final' : 'draft';
     const pool = (lane === 'draft' ? drafts : runnableFinals).sort(byPriority);
-    const lead = pool[0];
-    if (lead === undefined) return undefined;
-    const count = Math.min(lead.chunk, lead.frames - lead.done);
-    const frames = callFrames(count);
-    const cap = Math.max(1, this.#maxRows(lead.variant, lane, frames));
-    const rows: UnitRow[] = [];
+    const lead = pool[0]?.next;
+    if (lead == null) return undefined;
+    const cap = Math.max(1, this.#maxRows(lead.variant, lane, lead.frames));
+    const rows: J[] = [];
     for (const j of pool) {
       if (rows.length >= cap) break;
-      if (j.variant !== lead.variant) continue;
-      const c = Math.min(j.chunk, j.frames - j.done);
-      if (callFrames(c) !== frames) continue;
+      if (j.next!.key !== lead.key) continue;
       if (!j.started) {
         if (!startable(j)) continue;
         if (j.lane !== 'draft') this.#pausedBytes += j.bytes;
         j.started = true;
       }
-      rows.push({ job: j, from: j.done, count: c });
+      rows.push(j);
     }
-    return { lane, variant: lead.variant, frames, rows };
+    return { lane, key: lead.key, variant: lead.variant, frames: lead.frames, rows };
   }
 
   /**
-   * Records a unit's end: advances its rows (still scheduled ones: a canceled job may have left
-   * meanwhile) and settles the finals' credit. Returns the rows' jobs that are now complete; they
-   * stay scheduled until {@link remove}.
+   * Settles the finals' credit after a unit ran (the caller has advanced its rows). Returns the
+   * rows' jobs that are now done and still scheduled (a canceled one may have left meanwhile);
+   * they stay scheduled until {@link remove}.
    */
-  finish(unit: Unit, seconds: number): ScheduledJob[] {
+  finish(unit: Unit<J>, seconds: number): J[] {
     if (unit.lane === 'draft') {
-      const finalWaits = [...this.#jobs.values()].some((j) => j.lane === 'final' && j.done < j.frames);
+      const finalWaits = [...this.#jobs.values()].some((j) => j.lane === 'final' && j.next !== null);
       // Credit only accrues while a final waits: it is the finals' share of the time drafts took
       // from them. Capped, so that finals blocked for a while (by memory) do not then hold drafts
       // back for more than a unit or two.
       if (finalWaits) this.#finalCredit = Math.min(this.#finalCredit + (seconds * this.#minShare) / (1 - this.#minShare), MAX_CREDIT_S);
     } else this.#finalCredit -= seconds;
-    const complete: ScheduledJob[] = [];
-    for (const r of unit.rows) {
-      if (this.#jobs.get(r.job.id) !== r.job) continue;
-      r.job.done = r.from + r.count;
-      if (r.job.done >= r.job.frames) complete.push(r.job);
-    }
-    return complete;
+    return unit.rows.filter((j) => this.#jobs.get(j.id) === j && j.next === null);
   }
 }
 
