@@ -40,21 +40,22 @@ export type ToThread =
       noise: Float32Array;
       times: Float32Array;
     }
-  | {
-      /** A job of a pipeline-form model: the thread tokenizes, encodes, denoises and decodes. */
-      type: 'render-pipeline';
-      id: number;
-      lane: UnitLane;
-      modelsDir: string;
-      model: string;
-      quality: Quality;
-      prompt: string;
-      seed: number;
-      /** Video frames (the model's frame rule applies); the tier's when absent. */
-      frames?: number;
-    }
+  /** A job of a pipeline-form model: the thread tokenizes, encodes, denoises and decodes. */
+  | ({ type: 'render-pipeline'; id: number } & PipelineRenderRequest)
   | { type: 'cancel'; id: number }
   | { type: 'close' };
+
+/** A job of a pipeline-form model, as the main thread hands it over. */
+export interface PipelineRenderRequest {
+  lane: UnitLane;
+  modelsDir: string;
+  model: string;
+  quality: Quality;
+  prompt: string;
+  seed: number;
+  /** Video frames, on the model's frame rule; the tier's when absent. */
+  frames?: number;
+}
 
 export interface SerializedError {
   code: string;

@@ -59,12 +59,13 @@ describe.skipIf(!model)('ScheduledEngine: one engine thread, preemptive units', 
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
     expect(Buffer.from(share.output).equals(await whole(r))).toBe(true);
     expect(share.inferenceSeconds).toBeGreaterThan(0);
-  });
+  }, 240_000);
 
   it('same bytes alone, batched, and batched with a job that joined mid-way; a padded tail too', async () => {
-    const a = req('final', 'a yellow triangle spinning on a black background', 21, 72);
-    const b = req('final', 'three green squares bouncing on a white background', 22, 72);
-    const c = req('final', 'a purple circle growing on an orange background', 23, 70); // 70: the last piece is padded
+    // Short clips (a 1 s final): the property is per call, and a loaded machine must still finish in time.
+    const a = req('final', 'a yellow triangle spinning on a black background', 21, 24);
+    const b = req('final', 'three green squares bouncing on a white background', 22, 24);
+    const c = req('final', 'a purple circle growing on an orange background', 23, 22); // 22: the last piece is padded
     const aloneA = Buffer.from((await engine.render(a)).output);
     const aloneC = Buffer.from((await engine.render(c)).output);
     expect(aloneA.equals(await whole(a))).toBe(true);
@@ -79,11 +80,11 @@ describe.skipIf(!model)('ScheduledEngine: one engine thread, preemptive units', 
     expect(Buffer.from((await joined!).output).equals(aloneC)).toBe(true);
     // They really shared calls: three rows at once, once c had joined.
     expect(Math.max(...batchingUnits.map((u) => u.rows))).toBe(3);
-  });
+  }, 240_000);
 
   it('a draft submitted while finals run goes at the next unit boundary', async () => {
     units.length = 0;
-    const finals = [31, 32, 33].map((s) => engine.render(req('final', 'a red square moving up on a gray background', s, 72)));
+    const finals = [31, 32, 33].map((s) => engine.render(req('final', 'a red square moving up on a gray background', s, 36)));
     let draftDone = -1;
     let finalsDone = 0;
     for (const f of finals) void f.then(() => finalsDone++);
@@ -106,7 +107,7 @@ describe.skipIf(!model)('ScheduledEngine: one engine thread, preemptive units', 
     const finalUnit = Math.max(...units.filter((u) => u.lane === 'final').map((u) => u.seconds * 1000));
     expect(draft.waitSeconds * 1000).toBeLessThanOrEqual(finalUnit + 50);
     expect(waited).toBeLessThan(units.filter((u) => u.lane === 'final').reduce((s, u) => s + u.seconds * 1000, 0));
-  });
+  }, 240_000);
 
   it('cancel: the job leaves at the next boundary, at most one more unit runs for it', async () => {
     const ac = new AbortController();

@@ -1,6 +1,8 @@
 import { Worker } from 'node:worker_threads';
-import type { ErrorCode, Quality } from '@clickvid/contracts';
-import type { EngineThreadOptions, FromThread, ThreadVariant, ToThread, UnitReport } from './engine-protocol.js';
+import type { ErrorCode } from '@clickvid/contracts';
+import type { EngineThreadOptions, FromThread, PipelineRenderRequest, ThreadVariant, ToThread, UnitReport } from './engine-protocol.js';
+
+export type { PipelineRenderRequest };
 import type { VariantFile } from './engine.js';
 import { WorkerError } from './errors.js';
 import { FRAME_QUANTUM, type UnitLane } from './step-scheduler.js';
@@ -42,17 +44,6 @@ export interface RenderRequest {
   noise: Float32Array;
   /** One per frame. */
   times: Float32Array;
-}
-
-export interface PipelineRenderRequest {
-  lane: UnitLane;
-  modelsDir: string;
-  model: string;
-  quality: Quality;
-  prompt: string;
-  seed: number;
-  /** Video frames, on the model's frame rule; the tier's when absent. */
-  frames?: number;
 }
 
 export interface RenderControl {
