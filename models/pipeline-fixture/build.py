@@ -10,13 +10,18 @@ like LTX-Video or Wan (token ids → text encoder → a DiT over [batch, channel
 latents called once per step → a VAE-style decoder) runs through the worker's code, and to
 measure the step scheduler. Same torch version, same bytes.
 """
+import copy
 import hashlib
 import json
 import math
 import os
+import sys
 
 import torch
 from torch import nn
+
+sys.dont_write_bytecode = True  # no __pycache__ beside the model files
+import quantize  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEED = 20261129
@@ -54,9 +59,9 @@ SCHEDULER_CONFIG = {
 
 TIERS = {
     # Latent rows: draft [16, 2, 4, 4], standard [16, 3, 6, 6], final [16, 4, 8, 8].
-    'draft': dict(steps=4, guidance_scale=1.0, width=64, height=64, frames=9, max_frames=17, fps=8, max_batch=8),
-    'standard': dict(steps=8, guidance_scale=3.0, width=96, height=96, frames=17, max_frames=33, fps=8, max_batch=4),
-    'final': dict(steps=12, guidance_scale=4.0, width=128, height=128, frames=25, max_frames=49, fps=12, max_batch=4),
+    'draft': dict(denoiser='int8', steps=4, guidance_scale=1.0, width=64, height=64, frames=9, max_frames=17, fps=8, max_batch=8),
+    'standard': dict(denoiser='fp32', steps=8, guidance_scale=3.0, width=96, height=96, frames=17, max_frames=33, fps=8, max_batch=4),
+    'final': dict(denoiser='fp32', steps=12, guidance_scale=4.0, width=128, height=128, frames=25, max_frames=49, fps=12, max_batch=4),
 }
 
 
@@ -189,6 +194,10 @@ class VaeDecoder(nn.Module):
         return torch.tanh(x.reshape(b, 3, f * TEMPORAL, h * SPATIAL, w * SPATIAL))
 
 
+TRANSFORMER_AXES = {'hidden_states': {0: 'batch', 2: 'frames', 3: 'height', 4: 'width'}, 'timestep': {0: 'batch'},
+                    'encoder_hidden_states': {0: 'batch'}, 'sample': {0: 'batch', 2: 'frames', 3: 'height', 4: 'width'}}
+
+
 def export(module, args, path, inputs, outputs, dynamic):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     torch.onnx.export(module, args, path, input_names=inputs, output_names=outputs, dynamic_axes=dynamic,
@@ -213,9 +222,13 @@ def main():
                {'input_ids': {0: 'batch'}, 'last_hidden_state': {0: 'batch'}})
         text = text_encoder(ids)
         export(transformer, (latents, torch.tensor([1000.0, 500.0]), text), os.path.join(HERE, 'transformer/model.onnx'),
-               ['hidden_states', 'timestep', 'encoder_hidden_states'], ['sample'],
-               {'hidden_states': {0: 'batch', 2: 'frames', 3: 'height', 4: 'width'}, 'timestep': {0: 'batch'},
-                'encoder_hidden_states': {0: 'batch'}, 'sample': {0: 'batch', 2: 'frames', 3: 'height', 4: 'width'}})
+               ['hidden_states', 'timestep', 'encoder_hidden_states'], ['sample'], TRANSFORMER_AXES)
+        # The INT8 variant (optimum names it model_quantized.onnx): static scales, see quantize.py.
+        int8 = copy.deepcopy(transformer)
+        quantize.quantize_linears(int8, quantize.calibrate(transformer, text_encoder, len(VOCABULARY), MAX_TOKENS, CHANNELS))
+        export(int8, (latents, torch.tensor([1000.0, 500.0]), text), os.path.join(HERE, 'transformer/model_quantized.onnx'),
+               ['hidden_states', 'timestep', 'encoder_hidden_states'], ['sample'], TRANSFORMER_AXES)
+        quantize.fold_weights(os.path.join(HERE, 'transformer/model_quantized.onnx'))
         export(decoder, (latents,), os.path.join(HERE, 'vae_decoder/model.onnx'), ['latent_sample'], ['sample'],
                {'latent_sample': {0: 'batch', 2: 'frames', 3: 'height', 4: 'width'},
                 'sample': {0: 'batch', 2: 'video_frames', 3: 'video_height', 4: 'video_width'}})
@@ -244,7 +257,8 @@ def main():
             'denoiser': {
                 'prediction': 'velocity',
                 'timestep_value': 'timestep',
-                'variants': {'fp32': {**ref('transformer/model.onnx'), 'precision': 'fp32'}},
+                'variants': {'fp32': {**ref('transformer/model.onnx'), 'precision': 'fp32'},
+                             'int8': {**ref('transformer/model_quantized.onnx'), 'precision': 'int8'}},
                 'inputs': [
                     {'name': 'hidden_states', 'role': 'latents', 'dtype': 'float32', 'shape': latent_shape},
                     {'name': 'timestep', 'role': 'timestep', 'dtype': 'float32', 'shape': ['batch']},
@@ -268,13 +282,13 @@ def main():
                    'noise': {'generator': 'mulberry32', 'distribution': 'normal'}},
         'scheduler': {'type': 'flow_match_euler', **ref('scheduler/scheduler_config.json')},
         'guidance': {'mode': 'cfg', 'unconditional_prompt': ''},
-        'tiers': {q: {'denoiser': 'fp32', **t} for q, t in TIERS.items()},
+        'tiers': TIERS,
     }
     with open(os.path.join(HERE, 'manifest.json'), 'w') as f:
         json.dump(manifest, f, indent=2)
         f.write('\n')
-    for c in ('text_encoder', 'transformer', 'vae_decoder'):
-        print(ref(f'{c}/model.onnx'))
+    for f in ('text_encoder/model.onnx', 'transformer/model.onnx', 'transformer/model_quantized.onnx', 'vae_decoder/model.onnx'):
+        print(ref(f))
 
 
 if __name__ == '__main__':

@@ -73,6 +73,10 @@ describe('ModelRegistry', () => {
     expect(fixture().sceneOverflow(['three', 'red', 'circle'])).toBeNull(); // no scene limits in the manifest
   });
 
+  it('names the pipeline form instead of listing the single-graph fields it lacks', () => {
+    expect(() => ModelRegistry.load(path.join(import.meta.dirname, '../../../models'), 'pipeline-fixture')).toThrow(/holds a pipeline-form manifest/);
+  });
+
   it('verifies variant files against their sha256', async () => {
     await expect(fixture().verify('v')).resolves.toBeUndefined();
     await expect(fixture({ corrupt: true }).verify('v')).rejects.toThrow(/does not match the manifest/);

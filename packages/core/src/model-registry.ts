@@ -3,10 +3,8 @@ import { createReadStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AspectRatio, EffectiveParams, ModelRef, Quality } from '@clickvid/contracts';
 import { ModelManifest, type ManifestTier, type ManifestVariant } from './manifest.js';
+import { Tokenizer } from './tokenizer.js';
 import { seededNoise } from './noise.js';
-import { WordTokenizer, type WordEncoding } from './word-tokenizer.js';
-
-export { mulberry32 } from './noise.js';
 
 export class ModelError extends Error {
   constructor(
@@ -20,26 +18,39 @@ export class ModelError extends Error {
   }
 }
 
-export type EncodedPrompt = WordEncoding;
+export interface EncodedPrompt {
+  /** Token ids, padded to max_tokens. */
+  tokens: BigInt64Array;
+  /** Known content words, in prompt order. */
+  known: string[];
+  /** Words the model does not know (reported to the user as warnings). */
+  unknown: string[];
+  /** The prompt's words, lower-cased and aliased (all of them, also those past max_tokens). */
+  words: string[];
+  /** Lower-cased, aliased, single-spaced: part of the output-cache key. */
+  normalized: string;
+}
 
 export interface ResolvedVariant extends ManifestVariant {
   name: string;
   path: string;
 }
 
+export { mulberry32 } from './noise.js';
+
 /**
  * One model's manifest, loaded and checked: tokenizer, seed noise, tiers and variant
  * files. The server uses it to validate prompts and fill in defaults; the worker to run.
  */
 export class ModelRegistry {
-  readonly tokenizer: WordTokenizer;
+  readonly tokenizer: Tokenizer;
   private readonly verified = new Map<string, Promise<void>>();
 
   private constructor(
     readonly manifest: ModelManifest,
     readonly dir: string,
   ) {
-    this.tokenizer = new WordTokenizer(manifest.text);
+    this.tokenizer = new Tokenizer(manifest.text);
     for (const [q, tier] of Object.entries(manifest.tiers)) {
       if (!manifest.variants[tier.variant]) throw new ModelError('model_unavailable', `tier ${q} names unknown variant ${tier.variant}`);
     }
@@ -53,6 +64,10 @@ export class ModelRegistry {
       raw = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
     } catch (err) {
       throw new ModelError('model_unavailable', `cannot read ${path.join(dir, 'manifest.json')}: ${(err as Error).message}`);
+    }
+    if ((raw as { format?: unknown } | null)?.format === 'pipeline') {
+      // Said plainly, rather than as a list of the single-graph fields the pipeline form lacks.
+      throw new ModelError('model_unavailable', `${dir} holds a pipeline-form manifest; this registry serves single-graph models only (read it with loadPipeline)`);
     }
     const parsed = ModelManifest.safeParse(raw);
     if (!parsed.success) throw new ModelError('model_unavailable', `bad manifest in ${dir}: ${parsed.error.message}`);
@@ -106,10 +121,6 @@ export class ModelRegistry {
     return p;
   }
 
-  get vocabulary(): ReadonlyMap<string, number> {
-    return this.tokenizer.vocabulary;
-  }
-
   /** Words as the tokenizer sees them: lower case, split on anything not a-z0-9, aliased. */
   words(prompt: string): string[] {
     return this.tokenizer.words(prompt);
@@ -117,14 +128,14 @@ export class ModelRegistry {
 
   /** Tokenizes a prompt. Throws prompt_not_understood when no content word is known. */
   encodePrompt(prompt: string): EncodedPrompt {
-    const encoded = this.tokenizer.encode(prompt);
-    if (encoded.known.length === 0) {
+    const t = this.tokenizer.encode(prompt);
+    if (t.known.length === 0) {
       throw new ModelError('prompt_not_understood', `The model knows none of the words in "${prompt.slice(0, 80)}".`, 'prompt', {
         hint: 'Describe shapes, colours and motion, e.g. "two red circles moving right on a blue background".',
         vocabulary: this.contentWords(),
       });
     }
-    return encoded;
+    return { tokens: BigInt64Array.from(t.ids, BigInt), known: t.known, unknown: t.unknown, words: t.words, normalized: t.normalized };
   }
 
   /**

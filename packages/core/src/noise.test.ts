@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32, seededNoise } from './noise.js';
-import { WordTokenizer } from './word-tokenizer.js';
 
 describe('seeded noise', () => {
   it('is the same stream for a seed, and a standard normal when asked', () => {
@@ -17,10 +16,3 @@ describe('seeded noise', () => {
   });
 });
 
-describe('WordTokenizer', () => {
-  it('never resolves a word through Object.prototype', () => {
-    const t = new WordTokenizer({ max_tokens: 4, vocabulary: ['<pad>', '<unk>', 'red'], aliases: { crimson: 'red' }, function_words: [] });
-    expect(t.words('Crimson constructor toString')).toEqual(['red', 'constructor', 'tostring']);
-    expect(Array.from(t.encode('crimson constructor').tokens, Number)).toEqual([2, 1, 0, 0]);
-  });
-});

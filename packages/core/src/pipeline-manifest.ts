@@ -65,8 +65,8 @@ const JsonTokenizer = FileRef.extend({
   max_tokens: z.number().int().positive(),
   pad_token_id: z.number().int().nonnegative().default(0),
 });
-export const Tokenizer = z.discriminatedUnion('type', [WordTokenizer, JsonTokenizer]);
-export type Tokenizer = z.infer<typeof Tokenizer>;
+export const PipelineTokenizer = z.discriminatedUnion('type', [WordTokenizer, JsonTokenizer]);
+export type PipelineTokenizer = z.infer<typeof PipelineTokenizer>;
 
 const Variant = FileRef.extend({ precision: z.enum(['fp32', 'fp16', 'int8']) });
 
@@ -176,7 +176,7 @@ export const PipelineManifest = z
     version: z.string(),
     description: z.string().default(''),
     license: z.string().optional(),
-    tokenizer: Tokenizer,
+    tokenizer: PipelineTokenizer,
     components: PipelineComponents,
     latent: Latent,
     scheduler: FileRef.extend({ type: z.literal('flow_match_euler') }),

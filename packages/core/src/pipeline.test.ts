@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPipeline, snapFrames, tensorFor, verifyPipelineFile } from './pipeline.js';
+import { Tokenizer } from './tokenizer.js';
 
 const MODELS = path.join(import.meta.dirname, '../../../models');
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -115,8 +116,16 @@ describe('pipeline manifests', () => {
     expect(p.tiers.draft.latentShape).toEqual([16, 2, 4, 4]);
     expect(p.tiers.final.latentShape).toEqual([16, 4, 8, 8]);
     const files = [p.textEncoder!, p.denoiser!, p.decoder].flatMap((c) => [...c.variants.values()]);
-    expect(files.map((f) => f.file)).toEqual(['text_encoder/model.onnx', 'transformer/model.onnx', 'vae_decoder/model.onnx']);
+    expect(files.map((f) => f.file)).toEqual(['text_encoder/model.onnx', 'transformer/model.onnx', 'transformer/model_quantized.onnx', 'vae_decoder/model.onnx']);
+    expect(p.tiers.draft.variants.denoiser).toBe('int8');
     await Promise.all(files.map(verifyPipelineFile));
+  });
+
+  it('tokenizes a words tokenizer with core\'s one Tokenizer: aliases and vocabulary by Map', () => {
+    const p = loadPipeline(MODELS, 'pipeline-fixture');
+    if (p.tokenizer.type !== 'words') throw new Error('the fixture has a words tokenizer');
+    const vocab = p.tokenizer.vocabulary;
+    expect(new Tokenizer(p.tokenizer).encode('Grey constructor circle').ids.slice(0, 4)).toEqual([vocab.indexOf('white'), 1, vocab.indexOf('circle'), 0]);
   });
 
   it('checks every component file against its sha256 before use', async () => {

@@ -5,7 +5,7 @@ import type { Quality } from '@clickvid/contracts';
 import { z } from 'zod';
 import { ModelManifest } from './manifest.js';
 import { ModelError, sha256File } from './model-registry.js';
-import { FlowMatchEulerConfig, PipelineManifest, TensorRole, type PipelineTensor, type Tokenizer } from './pipeline-manifest.js';
+import { FlowMatchEulerConfig, PipelineManifest, TensorRole, type PipelineTensor, type PipelineTokenizer } from './pipeline-manifest.js';
 
 /**
  * One view of a model, whichever form its manifest has: the pipeline form, or today's
@@ -17,7 +17,7 @@ export interface Pipeline {
   id: string;
   version: string;
   dir: string;
-  tokenizer: Tokenizer;
+  tokenizer: PipelineTokenizer;
   textEncoder: Component | null;
   denoiser: Denoiser | null;
   decoder: Decoder;

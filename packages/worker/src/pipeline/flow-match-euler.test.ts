@@ -53,7 +53,7 @@ describe('FlowMatchEulerScheduler', () => {
     const a = s.start(8);
     const b = s.start(8);
     const v = new Float32Array([0.1, 0.2, -0.3]);
-    let x = new Float32Array([0.5, -1.25, 2.0]);
+    let x: Float32Array = new Float32Array([0.5, -1.25, 2.0]);
     x = s.step(a, v, x);
     // Another job's step in between leaves this job's schedule alone.
     s.step(b, v, new Float32Array(3));
@@ -69,6 +69,14 @@ describe('FlowMatchEulerScheduler', () => {
     s.step(st, new Float32Array(1), new Float32Array(1));
     expect(() => s.step(st, new Float32Array(1), new Float32Array(1))).toThrow(/already finished/);
     expect(() => new FlowMatchEulerScheduler(config({ use_dynamic_shifting: true })).start(4)).toThrow(/pass mu/);
+  });
+
+  it('can begin part way, on the same schedule', () => {
+    const s = new FlowMatchEulerScheduler(config({ shift: 3 }));
+    const st = s.start(8, { begin: 5 });
+    expect(st.index).toBe(5);
+    expectClose(st.sigmas, REFERENCE.shift3x8.sigmas);
+    expect(() => s.start(8, { begin: 8 })).toThrow(/begin must be a step in \[0, 8\)/);
   });
 
   it('computes the resolution shift and the forward process', () => {

@@ -34,11 +34,15 @@ export class FlowMatchEulerScheduler {
 
   /**
    * set_timesteps: a fresh state for `steps` steps. `mu` is the dynamic shift (calculateShift)
-   * and is required when the config has use_dynamic_shifting.
+   * and is required when the config has use_dynamic_shifting. `begin` skips the first steps
+   * (set_begin_index), for a job that starts from latents already part-denoised: bring them
+   * to σ = sigmas[begin] with scaleNoise first.
    */
-  start(steps: number, opts: { mu?: number } = {}): FlowMatchState {
+  start(steps: number, opts: { mu?: number; begin?: number } = {}): FlowMatchState {
     const { num_train_timesteps: n, use_dynamic_shifting, shift_terminal } = this.config;
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be a positive integer, got ${steps}`);
+    const begin = opts.begin ?? 0;
+    if (!Number.isInteger(begin) || begin < 0 || begin >= steps) throw new RangeError(`begin must be a step in [0, ${steps}), got ${begin}`);
     if (use_dynamic_shifting && opts.mu === undefined) throw new RangeError('this scheduler config shifts per resolution: pass mu');
     // Evenly spaced in t from σ_max to σ_min (np.linspace, float64), then shifted.
     const hi = this.#sigmaMax * n;
@@ -54,7 +58,7 @@ export class FlowMatchEulerScheduler {
     out.set(sigmas);
     const timesteps = new Float32Array(steps);
     for (let i = 0; i < steps; i++) timesteps[i] = out[i]! * n;
-    return { timesteps, sigmas: out, index: 0 };
+    return { timesteps, sigmas: out, index: begin };
   }
 
   /**

@@ -37,7 +37,12 @@ export async function runPipeline(runner: PipelineRunner, job: { prompt: string;
     const [next] = await runner.step(tier.variants.denoiser!, clip, [{ latents, embedding: embedding!, state, guidanceScale: tier.guidanceScale }]);
     latents = next!;
   }
-  // 5. Decode.
-  const [video] = await runner.decode(tier.variants.decoder, clip, [{ latents }]);
-  return done(video!);
+  // 5. Decode, in as few calls as the decoder allows.
+  const chunk = runner.pipeline.decoder.maxChunkFrames ?? clip.decodeFrames;
+  const pieces: Uint8Array[] = [];
+  for (let f = 0; f < clip.decodeFrames; f += chunk) {
+    const [piece] = await runner.decode(tier.variants.decoder, clip, [{ latents }], f, Math.min(f + chunk, clip.decodeFrames));
+    pieces.push(piece!);
+  }
+  return done(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
 }

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPipeline, ModelRegistry, REPO_ROOT } from '@clickvid/core';
 import * as ort from 'onnxruntime-node';
@@ -37,8 +39,9 @@ describe('PipelineRunner on the random-weight fixture', () => {
     }
   });
 
-  it('gives a job the same video alone, batched, and batched with rows at other timesteps', async () => {
-    const quality = 'standard'; // guided (scale 3): each job brings an unconditional row to every call
+  // Draft: the INT8 denoiser (static scales), unguided. Standard: FP32, guided (scale 3), so each
+  // job brings an unconditional row to every call.
+  it.each(['draft', 'standard'] as const)('gives a %s job the same video alone, batched, and batched with rows at other timesteps', async (quality) => {
     const tier = runner.pipeline.tiers[quality];
     const clip = runner.clip(quality);
     const variant = tier.variants.denoiser!;
@@ -47,7 +50,7 @@ describe('PipelineRunner on the random-weight fixture', () => {
 
     const rows = await Promise.all(prompts.map((p, i) => job(p, 100 + i, clip, tier.steps, tier.guidanceScale)));
     // Job 0 runs 3 steps alone; then all three share every call, job 0 three steps ahead of the others.
-    for (let s = 0; s < 3; s++) [rows[0]!.latents] = await runner.step(variant, clip, [rows[0]!]);
+    for (let s = 0; s < 3; s++) rows[0]!.latents = (await runner.step(variant, clip, [rows[0]!]))[0]!;
     expect(rows.map((r) => r.state.index)).toEqual([3, 0, 0]);
     while (rows.some((r) => r.state.index < tier.steps)) {
       const live = rows.filter((r) => r.state.index < tier.steps);
@@ -55,7 +58,7 @@ describe('PipelineRunner on the random-weight fixture', () => {
       live.forEach((r, i) => (r.latents = next[i]!));
     }
     // Decoded together, in single-latent-frame chunks.
-    const chunks = [];
+    const chunks: Uint8Array[][] = [];
     for (let f = 0; f < clip.decodeFrames; f++) chunks.push(await runner.decode(tier.variants.decoder, clip, rows.map((r) => ({ latents: r.latents })), f, f + 1));
     const batched = rows.map((_, i) => hash(Buffer.concat(chunks.map((c) => c[i]!))));
     expect(batched).toEqual(alone);
@@ -65,11 +68,13 @@ describe('PipelineRunner on the random-weight fixture', () => {
     const clip = runner.clip('draft');
     const variant = runner.pipeline.tiers.draft.variants.denoiser!;
     const batchSizes: number[] = [];
-    // Count the rows of each denoiser call.
+    // Count the rows of each denoiser call, and keep the timesteps it was fed.
+    const timesteps: number[][] = [];
     const count = (s: ort.InferenceSession) => {
       const real = s.run.bind(s);
       s.run = (async (feeds: Record<string, ort.Tensor>, ...rest: []) => {
         batchSizes.push(Object.values(feeds)[0]!.dims[0]!);
+        timesteps.push(Array.from(feeds['timestep']!.data as Float32Array));
         return real(feeds, ...rest);
       }) as typeof s.run;
       return () => (s.run = real as typeof s.run);
@@ -82,10 +87,55 @@ describe('PipelineRunner on the random-weight fixture', () => {
       const [b] = await runner.step(variant, clip, [guided]);
       const [c, d] = await runner.step(variant, clip, [plain, guided]);
       expect(batchSizes).toEqual([1, 2, 3]);
+      // Per row, σ·1000 at the row's own step (shift 3 over 4 steps: 1000, then 858.2…).
+      expect(timesteps.map((t) => t.map(Math.round))).toEqual([[1000], [1000, 1000], [858, 858, 858]]);
       expect(hash(new Uint8Array(a!.buffer))).not.toBe(hash(new Uint8Array(b!.buffer)));
       expect([c, d].every((x) => x!.length === a!.length)).toBe(true);
     } finally {
       undo();
+    }
+  });
+
+  it('shares a timestep of shape [1] across the call only among rows at the same step', async () => {
+    // The fixture's manifest with the timestep declared shared: the same files, another contract.
+    const dir = mkdtempSync(join(tmpdir(), 'cv-shared-t-'));
+    cpSync(join(MODELS, 'pipeline-fixture'), join(dir, 'fixture'), { recursive: true });
+    const manifestPath = join(dir, 'fixture', 'manifest.json');
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    m.components.denoiser.inputs.find((t: { role: string }) => t.role === 'timestep').shape = [1];
+    writeFileSync(manifestPath, JSON.stringify(m));
+    const shared = await PipelineRunner.load(loadPipeline(dir, 'fixture'), { qualities: ['draft'] });
+    try {
+      const clip = shared.clip('draft');
+      const variant = shared.pipeline.tiers.draft.variants.denoiser!;
+      const rows = await Promise.all([1, 2].map((seed) => job('a red circle', seed, clip, 4, 1)));
+      const together = await shared.step(variant, clip, rows.map((r) => ({ ...r, state: { ...r.state } })));
+      const perRow = await runner.step(variant, clip, rows.map((r) => ({ ...r, state: { ...r.state } })));
+      expect(together.map((x) => hash(new Uint8Array(x.buffer)))).toEqual(perRow.map((x) => hash(new Uint8Array(x.buffer))));
+      rows[0]!.state.index = 1;
+      await expect(shared.step(variant, clip, rows)).rejects.toThrow(/timestep is shared by the call/);
+    } finally {
+      await shared.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('decodes no more latent frames per call than the manifest allows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cv-chunk-'));
+    cpSync(join(MODELS, 'pipeline-fixture'), join(dir, 'fixture'), { recursive: true });
+    const manifestPath = join(dir, 'fixture', 'manifest.json');
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    m.components.decoder.chunk.max_latent_frames = 1;
+    writeFileSync(manifestPath, JSON.stringify(m));
+    const capped = await PipelineRunner.load(loadPipeline(dir, 'fixture'), { qualities: ['draft'] });
+    try {
+      const clip = capped.clip('draft');
+      const job = { prompt: 'a blue square', seed: 3, quality: 'draft' } as const;
+      await expect(capped.decode('default', clip, [{ latents: capped.initialLatents(1, clip) }])).rejects.toThrow(/at most 1 per call/);
+      expect(hash((await runPipeline(capped, job)).video)).toBe(hash((await runPipeline(runner, job)).video));
+    } finally {
+      await capped.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

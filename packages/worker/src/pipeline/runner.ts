@@ -1,5 +1,5 @@
 import type { Quality } from '@clickvid/contracts';
-import { ModelError, seededNoise, tensorFor, WordTokenizer, type Component, type Pipeline, type PipelineTensor } from '@clickvid/core';
+import { latentShape, ModelError, seededNoise, tensorFor, Tokenizer, type Component, type Pipeline, type PipelineTensor } from '@clickvid/core';
 import * as ort from 'onnxruntime-node';
 import { WorkerError } from '../errors.js';
 import { calculateShift, FlowMatchEulerScheduler, type FlowMatchState } from './flow-match-euler.js';
@@ -45,7 +45,7 @@ export interface PipelineRunnerOptions {
  */
 export class PipelineRunner {
   readonly scheduler: FlowMatchEulerScheduler | null;
-  readonly #tokenizer: WordTokenizer;
+  readonly #tokenizer: Tokenizer;
   #uncond: Float32Array | null = null;
 
   private constructor(
@@ -57,29 +57,29 @@ export class PipelineRunner {
     },
   ) {
     this.scheduler = pipeline.scheduler && new FlowMatchEulerScheduler(pipeline.scheduler);
-    if (pipeline.tokenizer.type !== 'words') {
-      throw new ModelError('model_unavailable', `${pipeline.id}: tokenizer.json tokenizers are not supported by this worker yet`);
-    }
-    this.#tokenizer = new WordTokenizer(pipeline.tokenizer);
+    this.#tokenizer = new Tokenizer(wordTokenizer(pipeline));
   }
 
   /** Verifies and loads every component the tiers name, and encodes the unconditional prompt once. */
   static async load(pipeline: Pipeline, options: PipelineRunnerOptions = {}): Promise<PipelineRunner> {
+    wordTokenizer(pipeline); // refused before any session is made
     const threads = options.intraOpNumThreads ?? 2;
     const tiers = (options.qualities ?? (['draft', 'standard', 'final'] as const)).map((q) => pipeline.tiers[q]);
-    const load = async (c: Component | null, names: (string | null)[]) => {
+    /** One session per variant the tiers name (a component the form lacks is named null). */
+    const open = async (c: Component | null, names: readonly (string | null)[]) => {
       const out = new Map<string, ort.InferenceSession>();
       for (const name of new Set(names)) {
-        const file = name === null ? undefined : c?.variants.get(name);
-        if (file === undefined) continue;
-        out.set(name!, await createSession(file, threads));
+        if (name === null) continue;
+        const file = c?.variants.get(name);
+        if (file === undefined) throw new WorkerError('model_unavailable', `${pipeline.id}: no variant ${name}`, { retryable: false });
+        out.set(name, await createSession(file, threads));
       }
       return out;
     };
-    const textEncoderVariant = tiers[0]?.variants.textEncoder ?? null;
-    const textEncoder = textEncoderVariant === null ? null : ((await load(pipeline.textEncoder, [textEncoderVariant])).get(textEncoderVariant) ?? null);
-    const denoisers = await load(pipeline.denoiser, tiers.map((t) => t.variants.denoiser));
-    const decoders = await load(pipeline.decoder, tiers.map((t) => t.variants.decoder));
+    const textEncoders = await open(pipeline.textEncoder, tiers.map((t) => t.variants.textEncoder));
+    const textEncoder = textEncoders.values().next().value ?? null;
+    const denoisers = await open(pipeline.denoiser, tiers.map((t) => t.variants.denoiser));
+    const decoders = await open(pipeline.decoder, tiers.map((t) => t.variants.decoder));
     const runner = new PipelineRunner(pipeline, { textEncoder, denoisers, decoders });
     if (pipeline.guidance?.mode === 'cfg') runner.#uncond = (await runner.encode([pipeline.guidance.unconditionalPrompt]))[0]!;
     return runner;
@@ -94,13 +94,12 @@ export class PipelineRunner {
     if ((frames - plus) % multipleOf !== 0 || frames < Math.max(1, plus) || frames > tier.maxFrames) {
       throw new ModelError('unsupported_parameter', `${frames} frames: this model renders ${multipleOf}k+${plus} frames, at most ${tier.maxFrames}`, 'frames');
     }
-    const s = latent.spatialCompression;
-    const shape = [latent.channels, Math.ceil(frames / latent.temporalCompression), tier.height / s, tier.width / s] as const;
+    const shape = latentShape(latent, frames, tier.width, tier.height);
     return { frames, width: tier.width, height: tier.height, latent: shape, decodeFrames: shape[1] };
   }
 
   tokenize(prompt: string): BigInt64Array {
-    return this.#tokenizer.encode(prompt).tokens;
+    return BigInt64Array.from(this.#tokenizer.encode(prompt).ids, BigInt);
   }
 
   /** Text embeddings, one per prompt, in one text-encoder call. */
@@ -168,7 +167,7 @@ export class PipelineRunner {
       batch.push({ latents: r.latents, embedding: r.embedding, t, scale: r.guidanceScale });
     }
     const n = batch.length;
-    const dims = { batch: n, tokens: this.#tokenizer.spec.max_tokens };
+    const dims = { batch: n, tokens: this.#tokenizer.text.max_tokens };
     const latentsSpec = tensorFor(dn, 'inputs', 'latents');
     const textSpec = tensorFor(dn, 'inputs', 'text_embeddings');
     const feeds: Record<string, ort.Tensor> = {
@@ -200,8 +199,12 @@ export class PipelineRunner {
     const dc = this.pipeline.decoder;
     const session = this.sessions.decoders.get(variant);
     if (session === undefined) throw new WorkerError('model_unavailable', `decoder variant ${variant} is not loaded`, { retryable: false });
-    if (!(start >= 0 && start < end && end <= clip.decodeFrames) || ((start > 0 || end < clip.decodeFrames) && !dc.chunkable)) {
-      throw new WorkerError('internal_error', `cannot decode frames [${start}, ${end}) of ${clip.decodeFrames}`, { retryable: false });
+    const whole = start === 0 && end === clip.decodeFrames;
+    const fits = dc.maxChunkFrames === null || end - start <= dc.maxChunkFrames;
+    if (!(start >= 0 && start < end && end <= clip.decodeFrames) || (!whole && !dc.chunkable) || !fits) {
+      throw new WorkerError('internal_error', `cannot decode frames [${start}, ${end}) of ${clip.decodeFrames} (at most ${dc.maxChunkFrames ?? 'all'} per call)`, {
+        retryable: false,
+      });
     }
     const n = rows.length;
     const feeds: Record<string, ort.Tensor> = {};
@@ -254,6 +257,13 @@ export class PipelineRunner {
     const all = [this.sessions.textEncoder, ...this.sessions.denoisers.values(), ...this.sessions.decoders.values()];
     for (const s of all) await s?.release();
   }
+}
+
+function wordTokenizer(pipeline: Pipeline) {
+  if (pipeline.tokenizer.type !== 'words') {
+    throw new ModelError('model_unavailable', `${pipeline.id}: tokenizer.json tokenizers are not supported by this worker yet`);
+  }
+  return pipeline.tokenizer;
 }
 
 /** A per-row scalar input ([batch]), or one shared by the call ([1]): then every row must agree. */
