@@ -17,8 +17,11 @@ describe('loadConfig', () => {
   });
 
   it('reads the batching knobs and lanes', () => {
-    const c = loadConfig({ CLICKVID_DRAFT_MAX_BATCH: '1', CLICKVID_FINAL_BATCH_WINDOW_MS: '500', CLICKVID_WORKER_LANES: 'final' });
-    expect(c.batching).toEqual({ draft: { maxBatch: 1, windowMs: 150 }, final: { maxBatch: 2, windowMs: 500 } });
+    const c = loadConfig({ CLICKVID_DRAFT_MAX_BATCH: '1', CLICKVID_UNIT_MS: '20', CLICKVID_WORKER_LANES: 'final' });
+    expect(c.batching).toEqual({ draft: { maxBatch: 1 }, final: { maxBatch: 2 } });
+    expect(c.scheduler).toEqual({ unitMs: 20, finalMinShare: 0.25, maxPausedBytes: 256 * 2 ** 20 });
+    expect(c.executionProviders).toEqual(['cpu']);
+    expect(loadConfig({ CLICKVID_EXECUTION_PROVIDERS: 'CUDA, cpu' }).executionProviders).toEqual(['cuda', 'cpu']);
     expect(c.workerLanes).toEqual(['final']);
   });
 

@@ -66,10 +66,16 @@ const EnvSchema = z.object({
     .default('draft,final')
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
     .pipe(z.array(z.enum(['draft', 'final'])).min(1)),
+  CLICKVID_EXECUTION_PROVIDERS: z
+    .string()
+    .default('cpu')
+    .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[a-z0-9_]+$/)).min(1)),
   CLICKVID_DRAFT_MAX_BATCH: int(1, 64).default(8),
-  CLICKVID_DRAFT_BATCH_WINDOW_MS: int(0, 10_000).default(150),
   CLICKVID_FINAL_MAX_BATCH: int(1, 64).default(2),
-  CLICKVID_FINAL_BATCH_WINDOW_MS: int(0, 60_000).default(2000),
+  CLICKVID_UNIT_MS: int(1, 10_000).default(30),
+  CLICKVID_FINAL_MIN_SHARE: z.coerce.number().min(0).max(0.95).default(0.25),
+  CLICKVID_ENGINE_PAUSED_MB: int(1, 1_000_000).default(256),
   CLICKVID_DRAFT_WAIT_BUDGET_MS: int(0, 600_000).default(5000),
 
   CLICKVID_RATE_LIMIT_PER_MIN: int(1, 1_000_000).default(1200),
@@ -127,7 +133,12 @@ export type Config = Readonly<{
   workerMetricsPort?: number;
   /** Lanes this worker consumes: separate draft and final pools scale independently. */
   workerLanes: ReadonlyArray<'draft' | 'final'>;
-  batching: Record<'draft' | 'final', { maxBatch: number; windowMs: number }>;
+  /** onnxruntime execution providers, in order of preference (e.g. cuda, cpu). */
+  executionProviders: readonly string[];
+  /** Most rows of one engine call per lane. */
+  batching: Record<'draft' | 'final', { maxBatch: number }>;
+  /** The step scheduler: target ms of one unit, finals' minimum share, bytes of paused work. */
+  scheduler: { unitMs: number; finalMinShare: number; maxPausedBytes: number };
   draftWaitBudgetMs: number;
   /** Settings of a team where the team sets none of its own (see TeamStore). */
   teamDefaults: TeamSettings;
@@ -212,9 +223,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerMetricsPort: e.CLICKVID_WORKER_METRICS_PORT,
     workerLanes: [...new Set(e.CLICKVID_WORKER_LANES)],
     batching: {
-      draft: { maxBatch: e.CLICKVID_DRAFT_MAX_BATCH, windowMs: e.CLICKVID_DRAFT_BATCH_WINDOW_MS },
-      final: { maxBatch: e.CLICKVID_FINAL_MAX_BATCH, windowMs: e.CLICKVID_FINAL_BATCH_WINDOW_MS },
+      draft: { maxBatch: e.CLICKVID_DRAFT_MAX_BATCH },
+      final: { maxBatch: e.CLICKVID_FINAL_MAX_BATCH },
     },
+    executionProviders: [...new Set(e.CLICKVID_EXECUTION_PROVIDERS)],
+    scheduler: { unitMs: e.CLICKVID_UNIT_MS, finalMinShare: e.CLICKVID_FINAL_MIN_SHARE, maxPausedBytes: e.CLICKVID_ENGINE_PAUSED_MB * 2 ** 20 },
     draftWaitBudgetMs: e.CLICKVID_DRAFT_WAIT_BUDGET_MS,
     teamDefaults: {
       daily_gpu_seconds: e.CLICKVID_DAILY_GPU_SECONDS ?? null,

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { WasmEncoder, wasmCanEncode, type WasmEncoderOptions } from './encoder-wasm.js';
@@ -19,6 +19,11 @@ export interface EncodeSpec {
   frames: number;
   /** libx264 preset (the ffmpeg path; the in-process WASM path has one speed setting). @defaultValue 'veryfast' */
   preset?: 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium';
+  /**
+   * Niceness of the ffmpeg process (0 normal … 19 lowest; the WASM path ignores it): finals
+   * encode at a lower priority than drafts. @defaultValue 0
+   */
+  nice?: number;
 }
 
 export interface EncodeResult {
@@ -102,7 +107,7 @@ interface Request {
 const STDERR_CAP = 8192;
 
 function specKey(s: EncodeSpec): string {
-  return `${s.width}x${s.height}@${s.fps}x${s.frames}:${s.preset ?? 'veryfast'}`;
+  return `${s.width}x${s.height}@${s.fps}x${s.frames}:${s.preset ?? 'veryfast'}:${s.nice ?? 0}`;
 }
 
 const segmentFile = (base: string, i: number) => `${base}-${String(i).padStart(3, '0')}.mp4`;
@@ -390,6 +395,14 @@ export class Encoder {
       `${base}-%03d.mp4`,
     ];
     const child = spawn(this.#ffmpeg, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    // Before it gets any frames: a warm process waits on stdin, a cold one has barely started.
+    if (spec.nice && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, spec.nice);
+      } catch {
+        // Not permitted (a container without CAP_SYS_NICE only forbids raising priority, so this is rare): encode at normal priority.
+      }
+    }
     let stderr = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (d: string) => {

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelRegistry } from '@clickvid/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Batcher, batchKey } from './batcher.js';
 import { InferenceEngine, type EngineItem } from './engine.js';
 import { WorkerError } from './errors.js';
 import { testModel } from './internal/testing.testkit.js';
@@ -70,32 +69,6 @@ describe.skipIf(!model)('InferenceEngine on the shipped model', () => {
     const runs = await Promise.all([1, 2, 3].map((s) => engine.run(variant, [item('a red circle', s, 4)])));
     const again = await engine.run(variant, [item('a red circle', 2, 4)]);
     expect(Buffer.from(runs[1]!.videos[0]!).equals(Buffer.from(again.videos[0]!))).toBe(true);
-  });
-
-  it('behind the Batcher: concurrent jobs share one session.run and each gets its own video', async () => {
-    const variant = registry.tier('draft').variant;
-    const v = registry.variant(variant);
-    const runs: number[] = [];
-    const batcher = new Batcher<EngineItem, Uint8Array>({
-      lanes: { draft: { maxBatch: 4, windowMs: 100 }, final: { maxBatch: 2, windowMs: 1000 } },
-      run: async (_key, inputs) => {
-        runs.push(inputs.length);
-        const res = await engine.run(variant, inputs);
-        return { outputs: res.videos, seconds: res.seconds };
-      },
-    });
-    const items = [1, 2, 3, 4, 5, 6].map((seed) => item('a red circle moving right', seed, 8));
-    const key = batchKey(variant, v.width, v.height, 8);
-    const shares = await Promise.all(items.map((input) => batcher.submit({ lane: 'draft', key, input })));
-    expect(runs).toEqual([4, 2]);
-    expect(shares.map((s) => s.batchSize)).toEqual([4, 4, 4, 4, 2, 2]);
-    for (const [i, share] of shares.entries()) {
-      expect(share.inferenceSeconds).toBeCloseTo(share.batchSeconds / share.batchSize, 9);
-      const alone = (await engine.run(variant, [items[i]!])).videos[0]!;
-      let maxDiff = 0;
-      for (let j = 0; j < alone.length; j++) maxDiff = Math.max(maxDiff, Math.abs(alone[j]! - share.output[j]!));
-      expect(maxDiff).toBeLessThanOrEqual(2);
-    }
   });
 
   describe('refuses a model file that does not match the manifest', () => {

@@ -41,11 +41,28 @@ export interface InferenceEngineOptions {
   resolveVariant: (name: string) => VariantFile | undefined;
   /** @defaultValue 2 */
   intraOpNumThreads?: number;
+  /** onnxruntime execution providers, in order of preference. @defaultValue ['cpu'] */
+  executionProviders?: string[];
 }
 
 interface Loaded {
   session: ort.InferenceSession;
   variant: VariantFile;
+}
+
+/**
+ * Fails unless this onnxruntime build knows every named execution provider. One it knows but
+ * whose libraries are missing (CUDA without its install script) fails at session creation instead,
+ * with the providers named in the message.
+ */
+export function checkExecutionProviders(names: readonly string[]): void {
+  const known = new Set(ort.listSupportedBackends().map((b) => b.name));
+  const missing = names.filter((n) => !known.has(n));
+  if (missing.length > 0) {
+    throw new WorkerError('model_unavailable', `execution provider ${missing.join(', ')} is not available in this onnxruntime build (it has ${[...known].join(', ')})`, {
+      retryable: false,
+    });
+  }
 }
 
 /** Hex sha256 of a file, streamed so a large model never sits in memory twice. */
@@ -68,7 +85,7 @@ export class InferenceEngine {
   #closed = false;
 
   constructor(options: InferenceEngineOptions) {
-    this.#opts = { intraOpNumThreads: 2, ...options };
+    this.#opts = { intraOpNumThreads: 2, executionProviders: ['cpu'], ...options };
   }
 
   /** Verifies and loads a variant now (at start-up) instead of on the first job. */
@@ -160,9 +177,10 @@ export class InferenceEngine {
         retryable: false,
       });
     }
+    checkExecutionProviders(this.#opts.executionProviders);
     try {
       const session = await ort.InferenceSession.create(variant.path, {
-        executionProviders: ['cpu'],
+        executionProviders: this.#opts.executionProviders,
         intraOpNumThreads: this.#opts.intraOpNumThreads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
@@ -175,7 +193,9 @@ export class InferenceEngine {
       });
       return { session, variant };
     } catch (err) {
-      throw new WorkerError('model_unavailable', `onnxruntime cannot load ${variant.path}: ${(err as Error).message}`, {
+      const eps = this.#opts.executionProviders.join(',');
+      const with_ = eps === 'cpu' ? '' : ` with execution providers ${eps}`;
+      throw new WorkerError('model_unavailable', `onnxruntime cannot load ${variant.path}${with_}: ${(err as Error).message}`, {
         retryable: false,
         cause: err,
       });

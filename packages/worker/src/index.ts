@@ -1,7 +1,8 @@
-/** @clickvid/worker: BullMQ consumers, batcher, inference engine and encoder. */
+/** @clickvid/worker: BullMQ consumers, the scheduled inference engine and encoder. */
 export { startWorker, type StartWorkerOptions, type RunningWorker } from './worker.js';
-export { createProcessor, outputCacheHook, PRESET, type ProcessorDeps, type RenderCache, type RenderInput, type RenderOutcome } from './processor.js';
-export { Batcher, batchKey, LANE_ORDER, type BatcherOptions, type BatchLane, type BatchShare, type LaneBatching, type RunBatch, type SubmitOptions } from './batcher.js';
+export { createProcessor, outputCacheHook, ENCODE_NICE, PRESET, type ProcessorDeps, type RenderCache, type RenderOutcome } from './processor.js';
+export { ScheduledEngine, RenderCanceled, type RenderControl, type RenderRequest, type RenderShare, type ScheduledEngineOptions } from './scheduled-engine.js';
+export { StepScheduler, FRAME_QUANTUM, type StepSchedulerOptions } from './step-scheduler.js';
 export { InferenceEngine, sha256File, type EngineItem, type EngineResult, type InferenceEngineOptions, type VariantFile } from './engine.js';
 export { Encoder, type EncodeResult, type EncodeSpec, type EncoderOptions } from './encoder.js';
 export { WorkerError, classifyError, toBullError } from './errors.js';

@@ -25,7 +25,7 @@ export class WorkerMetrics {
   readonly queueWaitSeconds = this.clusterHistogram('clickvid_queue_wait_seconds', ['lane']);
   readonly batchWaitSeconds = new Histogram({
     name: 'clickvid_batch_wait_seconds',
-    help: 'Seconds a job waited in the batcher for the engine.',
+    help: 'Seconds from a job reaching the engine to its first unit running.',
     labelNames: ['lane'] as const,
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],

@@ -8,12 +8,11 @@ import {
 import type { Job as BullJob } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Batcher } from './batcher.js';
 import { Encoder } from './encoder.js';
-import { InferenceEngine } from './engine.js';
 import { testModel, testRedis, type TestRedis } from './internal/testing.testkit.js';
 import { WorkerMetrics } from './metrics.js';
-import { createProcessor, type RenderInput } from './processor.js';
+import { createProcessor } from './processor.js';
+import { ScheduledEngine, type RenderRequest } from './scheduled-engine.js';
 
 const model = testModel();
 
@@ -26,7 +25,7 @@ describe.skipIf(!model)('processor', () => {
   let store: JobStore;
   let lifecycle: JobLifecycle;
   let assets: AssetStore;
-  let engine: InferenceEngine;
+  let engine: ScheduledEngine;
   let encoder: Encoder;
 
   beforeAll(async () => {
@@ -37,7 +36,7 @@ describe.skipIf(!model)('processor', () => {
     store = new JobStore(redis);
     lifecycle = new JobLifecycle(redis, 3600);
     assets = new AssetStore(redis, 3600);
-    engine = new InferenceEngine({ resolveVariant: (n) => registry.variant(n) });
+    engine = new ScheduledEngine({ resolveVariant: (n) => ({ ...registry.variant(n), msPerFrame: 5 }) });
     encoder = new Encoder({ ffmpegPath: '/usr/bin/ffmpeg' });
   });
   afterAll(async () => {
@@ -48,35 +47,62 @@ describe.skipIf(!model)('processor', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function deps(onBatch?: (inputs: RenderInput[]) => Promise<void>) {
-    const batcher = new Batcher<RenderInput, Uint8Array>({
-      lanes: { draft: { maxBatch: 4, windowMs: 100 }, final: { maxBatch: 2, windowMs: 1000 } },
-      run: async (_k, inputs) => {
-        const res = await engine.run(inputs[0]!.variant, inputs);
-        await onBatch?.(inputs);
-        return { outputs: res.videos, seconds: res.seconds };
+  /** The real engine; `afterRender` runs once a job's inference is done, before the processor goes on. */
+  function deps(afterRender?: (req: RenderRequest) => Promise<void>) {
+    const wrapped: Pick<ScheduledEngine, 'render'> = {
+      render: async (req, control) => {
+        const share = await engine.render(req, control);
+        await afterRender?.(req);
+        return share;
       },
-    });
+    };
     return {
-      config: { creditsPerGpuSecond: 10 }, registry, lifecycle, batcher, encoder,
+      config: { creditsPerGpuSecond: 10 }, registry, lifecycle, engine: wrapped, encoder,
       storage: new LocalStorage(dir, 'http://x', 'secret-secret-secret'),
       metrics: new WorkerMetrics(), logger: createLogger({ logLevel: 'silent' }, 't'), cache: null,
     };
   }
 
-  async function create(prompt: string): Promise<{ id: string; bull: BullJob<RenderJobData> }> {
+  async function create(prompt: string, quality: 'draft' | 'final' = 'draft'): Promise<{ id: string; bull: BullJob<RenderJobData> }> {
     const id = newId('job');
     const job: Job = {
-      id, object: 'job', status: 'queued', quality: 'draft', prompt, params: registry.resolveParams('draft', { seed: 3 }, () => 3),
-      model: registry.modelRef('draft'), progress: 0, queue_position: null, estimate: { gpu_seconds: 0, credits: 0 }, usage: null,
+      id, object: 'job', status: 'queued', quality, prompt, params: registry.resolveParams(quality, { seed: 3 }, () => 3),
+      model: registry.modelRef(quality), progress: 0, queue_position: null, estimate: { gpu_seconds: 0, credits: 0 }, usage: null,
       assets: null, error: null, warnings: [], metadata: {}, parent_job_id: null, webhook_url: null, cache_hit: false, degraded: false,
       attempts: 0, created_at: new Date().toISOString(), started_at: null, finished_at: null,
     };
-    await lifecycle.accept({ job, team: 't', lane: 'draft', reserveS: 0, quotaS: undefined });
+    await lifecycle.accept({ job, team: 't', lane: quality === 'draft' ? 'draft' : 'final', reserveS: 0, quotaS: undefined });
     // The fields of a BullMQ job the processor reads.
     const bull = { id, data: { jobId: id, team: 't' }, attemptsMade: 0, opts: { attempts: 3 }, timestamp: Date.now() } as unknown as BullJob<RenderJobData>;
     return { id, bull };
   }
+
+  it('a final canceled while it renders leaves the engine at the next unit boundary, with progress per unit until then', async () => {
+    const { id, bull } = await create('two red circles moving right on a blue background', 'final');
+    const seen: number[] = [];
+    let canceledAt = 0;
+    const d = deps();
+    d.engine = {
+      render: (req, control) =>
+        engine.render(req, {
+          ...control,
+          onProgress: (f) => {
+            seen.push(f);
+            control?.onProgress?.(f);
+            // Cancel once the first unit's progress reached Redis, as a user's cancel would land.
+            if (seen.length === 1) void lifecycle.cancel(id).then(() => (canceledAt = seen.length));
+          },
+        }),
+    };
+    const out = await createProcessor('final', d)(bull);
+    expect(out).toEqual({ status: 'skipped', reason: 'canceled' });
+    expect((await store.get(id))!.job).toMatchObject({ status: 'canceled', assets: null, usage: null });
+    // Stopped well before its end: the cancel is found by the next progress write, and the job leaves one unit later.
+    const units = Math.ceil(registry.resolveParams('final', {}, () => 1).frames / 4);
+    expect(canceledAt).toBeGreaterThan(0);
+    expect(seen.length).toBeLessThanOrEqual(canceledAt + 3);
+    expect(seen.length).toBeLessThan(units - 1);
+  });
 
   it('a job canceled while its batch runs stops at the next step: no encode, no assets, no bill', async () => {
     const { id, bull } = await create('a red circle');

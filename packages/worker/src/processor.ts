@@ -6,16 +6,11 @@ import {
   type OutputCache, type RenderJobData, type ResolvedVariant, type Storage,
 } from '@clickvid/core';
 import type { Job as BullJob } from 'bullmq';
-import { batchKey, type Batcher } from './batcher.js';
 import type { Encoder, EncodeSpec } from './encoder.js';
-import type { EngineItem } from './engine.js';
 import { classifyError, toBullError, WorkerError } from './errors.js';
+import { CoalescedProgress } from './internal/progress.js';
 import type { WorkerMetrics } from './metrics.js';
-
-/** What a job hands the batcher: the engine's inputs plus the variant that runs them. */
-export interface RenderInput extends EngineItem {
-  variant: string;
-}
+import { RenderCanceled, type RenderShare, type ScheduledEngine } from './scheduled-engine.js';
 
 /**
  * The output-cache seam. The server answers repeats at submit time; the worker looks
@@ -37,7 +32,8 @@ export interface ProcessorDeps {
   /** Every state change of the job, fenced by the attempt's token. */
   lifecycle: JobLifecycle;
   storage: Storage;
-  batcher: Batcher<RenderInput, Uint8Array>;
+  /** The process's one engine: its step scheduler runs every job's inference. */
+  engine: Pick<ScheduledEngine, 'render'>;
   encoder: Encoder;
   metrics: WorkerMetrics;
   logger: Logger;
@@ -56,10 +52,20 @@ type SkipReason = 'missing' | 'canceled' | 'finished' | 'superseded';
 export const PRESET: Record<Lane, NonNullable<EncodeSpec['preset']>> = { draft: 'ultrafast', final: 'veryfast' };
 
 /**
+ * Niceness of a lane's ffmpeg processes: a final's libx264 gives the cores to drafts (their
+ * inference, their in-process encode, the worker's event loop) whenever they want them.
+ */
+export const ENCODE_NICE: Record<Lane, number> = { draft: 0, final: 10 };
+
+/** Progress when inference is done; units report their share of it. */
+const INFERENCE_DONE = 0.6;
+
+/**
  * The BullMQ processor for a lane. Per job: start (a new fenced attempt; skip if
- * canceled or finished) → cache → batched inference → encode → store under the
- * attempt's prefix → succeed (one script with all its effects), checking between
- * steps that the job was neither canceled nor taken by a newer attempt. Failures go
+ * canceled or finished) → cache → inference (a unit at a time, in the engine's step
+ * scheduler) → encode → store under the attempt's prefix → succeed (one script with all
+ * its effects), checking between steps that the job was neither canceled nor taken by a
+ * newer attempt. Failures go
  * through {@link classifyError}: unrecoverable ones fail the job now, others
  * are retried by BullMQ and fail the job only on the last attempt.
  */
@@ -117,19 +123,28 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   const hit = await d.cache?.lookup(key);
   if (hit) return completeFromCache(d, lane, at, ref, hit);
 
-  const tier = d.registry.tier(job.quality);
-  const share = await d.batcher.submit({
-    lane,
-    key: batchKey(variant.name, variant.width, variant.height, p.frames),
-    maxBatch: tier.max_batch,
-    input: { variant: variant.name, tokens: prompt.tokens, noise: d.registry.noise(p.seed), times: d.registry.times(p.frames) },
-  });
+  // Inference, a unit at a time in the engine thread: progress after each unit, which is also
+  // the cancellation check; a cancel found there drops the job at the engine's next unit boundary.
+  // A progress write answers false when the job was canceled or taken by a newer attempt.
+  const abort = new AbortController();
+  const progress = new CoalescedProgress((f) => d.lifecycle.progress(jobId, at.token, f), () => abort.abort());
+  let share: RenderShare;
+  try {
+    share = await d.engine.render(
+      { lane, variant: variant.name, tokens: prompt.tokens, noise: d.registry.noise(p.seed), times: d.registry.times(p.frames) },
+      { signal: abort.signal, onProgress: (f) => progress.report(INFERENCE_DONE * f) },
+    );
+  } catch (err) {
+    if (err instanceof RenderCanceled) return stop();
+    throw err;
+  } finally {
+    await progress.settle();
+  }
   d.metrics.batchWaitSeconds.observe({ lane }, share.waitSeconds);
-  // Hand the frames to the encoder in this same turn, before the cancel check's round trip:
-  // the batch's other jobs do the same, so their videos share one ffmpeg process.
-  const encoding = d.encoder.encode({ width: p.width, height: p.height, fps: p.fps, frames: p.frames, preset: PRESET[lane] }, share.output);
+  // Hand the frames to the encoder in this same turn, before the cancel check's round trip.
+  const encoding = d.encoder.encode({ width: p.width, height: p.height, fps: p.fps, frames: p.frames, preset: PRESET[lane], nice: ENCODE_NICE[lane] }, share.output);
   encoding.catch(() => undefined); // a job that stops here never looks at its result
-  if (!(await d.lifecycle.progress(jobId, at.token, 0.6))) return stop();
+  if (!(await d.lifecycle.progress(jobId, at.token, INFERENCE_DONE))) return stop();
 
   const enc = await encoding;
   d.metrics.encode(lane, enc.warm, enc.seconds);
@@ -174,7 +189,7 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   // Files of attempts that lost (a crashed or stalled delivery) are nobody's assets.
   if (done.losers.length) await removeAttemptFiles(d, jobId, done.losers, log);
   d.metrics.jobsTotal.inc({ lane, outcome: 'succeeded' });
-  log.info({ batch: share.batchSize, inference_s: usage.breakdown.inference_s, encode_s: usage.breakdown.encode_s, warm: enc.warm, encodeGroup: enc.groupSize }, 'job succeeded');
+  log.info({ batch: share.batchSize, units: share.units, inference_s: usage.breakdown.inference_s, encode_s: usage.breakdown.encode_s, warm: enc.warm, encodeGroup: enc.groupSize }, 'job succeeded');
   return { status: 'succeeded', gpu_seconds: usage.gpu_seconds, batch_size: share.batchSize, cache_hit: false };
 }
 

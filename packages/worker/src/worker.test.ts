@@ -11,7 +11,7 @@ import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ffprobe, testModel, testRedis, type TestRedis } from './internal/testing.testkit.js';
 import { reconcileOnce } from './reconciler.js';
-import { startWorker, type RunningWorker } from './worker.js';
+import { startWorker, type RunningWorker, type StartWorkerOptions } from './worker.js';
 
 const model = testModel();
 const TEAM = 'team_test';
@@ -53,7 +53,7 @@ describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffm
   });
 
   /** A worker on its own BullMQ prefix, so suites sharing one Redis never take each other's jobs. */
-  async function worker(opts: { storage?: Storage; registry?: ModelRegistry; warm?: boolean; cache?: boolean; prefix?: string } = {}) {
+  async function worker(opts: { storage?: Storage; registry?: ModelRegistry; warm?: boolean; cache?: boolean; prefix?: string; engine?: StartWorkerOptions['engine'] } = {}) {
     const prefix = opts.prefix ?? `test-${randomBytes(4).toString('hex')}`;
     const w = await startWorker({
       config,
@@ -63,6 +63,7 @@ describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffm
       prefix,
       cache: opts.cache ?? false,
       ...(opts.warm === undefined ? {} : { warm: opts.warm }),
+      ...(opts.engine ? { engine: opts.engine } : {}),
     });
     running.push(w);
     const q = {
@@ -139,7 +140,8 @@ describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffm
   });
 
   it('batches a burst of drafts into shared session.runs, each metered its share', async () => {
-    const { w, q } = await worker();
+    // Rows not capped by their measured cost: on a loaded machine one draft may already fill a unit's budget.
+    const { w, q } = await worker({ engine: { rowsByCost: false } });
     // Queued while paused, then released at once: a backlog, as a burst of submissions makes.
     await q.draft.pause();
     const succeeded = async () => Number(await redis.hget(keys.metrics(), 'clickvid_jobs_total|quality="draft",status="succeeded"|value'));
@@ -259,6 +261,15 @@ describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffm
       const job = await settled(id);
       expect(job).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'model_unavailable', retryable: false } });
     });
+  });
+
+  it('an execution provider this onnxruntime cannot load stops the worker at start-up, naming it', async () => {
+    for (const providers of ['cuda,cpu', 'nosuchgpu']) {
+      const c = { ...config, executionProviders: providers.split(',') };
+      const err = await startWorker({ config: c, registry, storage: createStorage(c), logger: createLogger(c, 't'), prefix: 'test-ep' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'model_unavailable', retryable: false });
+      expect((err as Error).message).toContain(providers.split(',')[0]);
+    }
   });
 
   it('answers a repeat from the output cache at cost 0', async () => {

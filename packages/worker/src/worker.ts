@@ -7,12 +7,11 @@ import {
   type Config, type Logger, type ModelRegistry, type Redis, type RenderJobData, type Storage, type WebhookJobData,
 } from '@clickvid/core';
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
-import { Batcher } from './batcher.js';
 import { Encoder } from './encoder.js';
-import { InferenceEngine } from './engine.js';
 import { WorkerMetrics } from './metrics.js';
-import { createProcessor, outputCacheHook, PRESET, type RenderInput } from './processor.js';
+import { createProcessor, ENCODE_NICE, outputCacheHook, PRESET } from './processor.js';
 import { startReconciler } from './reconciler.js';
+import { ScheduledEngine, type ScheduledEngineOptions } from './scheduled-engine.js';
 import { Watchdog } from './watchdog.js';
 
 const QUALITIES: readonly Quality[] = ['draft', 'standard', 'final'];
@@ -42,14 +41,15 @@ export interface StartWorkerOptions {
   warm?: boolean;
   /** Warm ffmpeg processes per encode spec (each tier's size and fps). @defaultValue 2 */
   warmEncoders?: number;
+  /** Engine settings beyond what the config sets (e.g. tests that want every call batched). */
+  engine?: Pick<ScheduledEngineOptions, 'rowsByCost' | 'unitMs' | 'minFinalShare' | 'maxPausedBytes'>;
 }
 
 export interface RunningWorker {
   readonly id: string;
   readonly lanes: readonly Lane[];
   readonly metrics: WorkerMetrics;
-  readonly engine: InferenceEngine;
-  readonly batcher: Batcher<RenderInput, Uint8Array>;
+  readonly engine: ScheduledEngine;
   readonly encoder: Encoder;
   /** Armed around each inference call; an engine that runs in steps feeds it per step. */
   readonly watchdog: Watchdog;
@@ -65,7 +65,7 @@ export interface RunningWorker {
 }
 
 /**
- * Starts the worker: one engine and one batcher for the process, one BullMQ
+ * Starts the worker: one engine for the process (a thread with the step scheduler), one BullMQ
  * Worker per lane whose concurrency is enough processors for four batches (see
  * {@link BATCHES_IN_FLIGHT}), and the heartbeat /readyz counts.
  */
@@ -84,24 +84,21 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const outbox = new WebhookOutbox(createRedis(config.redisUrl), webhooks, id, logger);
   const watchdog = new Watchdog(config.inferenceTimeoutMs);
 
-  const engine = new InferenceEngine({ resolveVariant: (name) => registry.variant(name), intraOpNumThreads: config.ortThreads });
-  const batcher = new Batcher<RenderInput, Uint8Array>({
-    lanes: config.batching,
-    run: async (_key, inputs) => {
-      // A hung native call cannot be interrupted; past the limit the watchdog ends the process.
-      const disarm = watchdog.arm();
-      try {
-        const res = await engine.run(inputs[0]!.variant, inputs);
-        return { outputs: res.videos, seconds: res.seconds };
-      } finally {
-        disarm();
-      }
+  // One engine for both lanes: one copy of each model, and one scheduler that puts drafts first at every unit boundary.
+  const engine = new ScheduledEngine({
+    resolveVariant: (name) => ({ ...registry.variant(name), msPerFrame: msPerFrame(registry, name) }),
+    intraOpNumThreads: config.ortThreads,
+    executionProviders: [...config.executionProviders],
+    unitMs: config.scheduler.unitMs,
+    minFinalShare: config.scheduler.finalMinShare,
+    maxPausedBytes: config.scheduler.maxPausedBytes,
+    maxRows: { draft: config.batching.draft.maxBatch, final: config.batching.final.maxBatch },
+    onUnit: ({ lane, variant, rows, seconds }) => {
+      // Every unit that ends is progress: a unit that never ends (a hung native call) lets the watchdog fire.
+      watchdog.feed();
+      metrics.batch(lane, variant, rows, seconds);
     },
-    onBatch: ({ lane, key, size, seconds, ok }) => {
-      if (!ok) return;
-      const variant = key.split('|')[0]!;
-      metrics.batch(lane, variant, size, seconds);
-    },
+    ...opts.engine,
   });
   const warmPerSpec = opts.warmEncoders ?? 2;
   // Room for the three tiers' specs and one more (a degraded draft, another duration) without evicting.
@@ -116,12 +113,13 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         // A missing file or a sha256 mismatch stops the worker here, before it takes a job it could only fail.
         await engine.warm(tier.variant);
         const frames = Math.max(1, Math.round(tier.duration_s * tier.fps));
-        encoder.prewarm({ width: v.width, height: v.height, fps: tier.fps, frames, preset: PRESET[laneFor(q)] });
+        encoder.prewarm({ width: v.width, height: v.height, fps: tier.fps, frames, preset: PRESET[laneFor(q)], nice: ENCODE_NICE[laneFor(q)] });
       }
     }
 
     const deps = {
-      config, registry, lifecycle, storage, batcher, encoder, metrics,
+      config, registry, lifecycle, storage, encoder, metrics,
+      engine: watched(engine, watchdog),
       logger: logger.child({ worker: id }),
       cache: opts.cache === false ? null : outputCacheHook(new OutputCache(redis, config.jobTtlS), storage),
     };
@@ -189,7 +187,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
     let closing: Promise<{ requeued: number }> | null = null;
     return {
-      id, lanes, metrics, engine, batcher, encoder, watchdog, workers, metricsServer,
+      id, lanes, metrics, engine, encoder, watchdog, workers, metricsServer,
       close(o = {}) {
         closing ??= (async () => {
           // Leave /readyz first, so no one counts on this worker while it drains.
@@ -214,7 +212,6 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
             logger.warn({ requeued, deadlineMs: deadline }, 'drain deadline passed: in-flight jobs put back in their queue');
             return { requeued };
           }
-          await batcher.close();
           await encoder.close();
           await engine.close();
           await watchdog.close();
@@ -235,4 +232,36 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     redis.disconnect();
     throw err;
   }
+}
+
+/**
+ * The manifest's cost of one frame of a variant at batch 1 (ms): the tier that uses it, its
+ * ms_per_video over its frames. It sizes a final's units, so it must not depend on timing.
+ */
+function msPerFrame(registry: ModelRegistry, variant: string): number {
+  for (const q of QUALITIES) {
+    const tier = registry.tier(q);
+    if (tier.variant !== variant) continue;
+    const ms = tier.ms_per_video['1'] ?? Object.values(tier.ms_per_video)[0];
+    if (ms !== undefined) return ms / Math.max(1, Math.round(tier.duration_s * tier.fps));
+  }
+  // A variant no tier names (an old job's): cut it as finely as possible.
+  return Infinity;
+}
+
+/**
+ * The engine as the processors see it: the watchdog is armed while any render is in flight
+ * (the engine feeds it after every unit), so a unit that hangs in native code ends the process.
+ */
+function watched(engine: ScheduledEngine, watchdog: Watchdog): Pick<ScheduledEngine, 'render'> {
+  return {
+    render: async (...args) => {
+      const disarm = watchdog.arm();
+      try {
+        return await engine.render(...args);
+      } finally {
+        disarm();
+      }
+    },
+  };
 }
