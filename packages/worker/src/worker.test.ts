@@ -144,7 +144,11 @@ describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffm
     const { w, q } = await worker({ engine: { rowsByCost: false } });
     // Queued while paused, then released at once: a backlog, as a burst of submissions makes.
     await q.draft.pause();
-    const succeeded = async () => Number(await redis.hget(keys.metrics(), 'clickvid_jobs_total|quality="draft",status="succeeded"|value'));
+    // Summed over model versions: the series carries model_version too.
+    const succeeded = async () =>
+      Object.entries(await redis.hgetall(keys.metrics()))
+        .filter(([f]) => /^clickvid_jobs_total\|.*quality="draft".*status="succeeded".*\|value$/.test(f))
+        .reduce((n, [, v]) => n + Number(v), 0);
     const before = await succeeded();
     const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => submit(q, 'a blue square moving left', 'draft', { seed: 100 + i })));
     await q.draft.resume();
