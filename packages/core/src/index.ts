@@ -5,6 +5,7 @@ export { keys, QUEUE_NAMES } from './keys.js';
 export { createRedis, type Redis } from './redis.js';
 export { JobStore, type StoredJob, type JobUpdate } from './job-store.js';
 export { ModelManifest, type ManifestTier, type ManifestVariant } from './manifest.js';
+export { Tokenizer, type TextSpec, type Tokens } from './tokenizer.js';
 export { ModelRegistry, ModelError, mulberry32, sha256File, type EncodedPrompt, type ResolvedVariant } from './model-registry.js';
 export type { Storage, PutOptions } from './storage/types.js';
 export { LocalStorage } from './storage/local.js';

@@ -3,6 +3,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AspectRatio, EffectiveParams, ModelRef, Quality } from '@clickvid/contracts';
 import { ModelManifest, type ManifestTier, type ManifestVariant } from './manifest.js';
+import { Tokenizer, type Tokens } from './tokenizer.js';
 
 export class ModelError extends Error {
   constructor(
@@ -50,16 +51,14 @@ export function mulberry32(seed: number): () => number {
  * files. The server uses it to validate prompts and fill in defaults; the worker to run.
  */
 export class ModelRegistry {
-  readonly vocabulary: ReadonlyMap<string, number>;
-  private readonly functionWords: ReadonlySet<string>;
+  readonly tokenizer: Tokenizer;
   private readonly verified = new Map<string, Promise<void>>();
 
   private constructor(
     readonly manifest: ModelManifest,
     readonly dir: string,
   ) {
-    this.vocabulary = new Map(manifest.text.vocabulary.map((w, i) => [w, i]));
-    this.functionWords = new Set(manifest.text.function_words);
+    this.tokenizer = new Tokenizer(manifest.text);
     for (const [q, tier] of Object.entries(manifest.tiers)) {
       if (!manifest.variants[tier.variant]) throw new ModelError('model_unavailable', `tier ${q} names unknown variant ${tier.variant}`);
     }
@@ -128,33 +127,52 @@ export class ModelRegistry {
 
   /** Words as the tokenizer sees them: lower case, split on anything not a-z0-9, aliased. */
   words(prompt: string): string[] {
-    return prompt
-      .toLowerCase()
-      .split(/[^a-z0-9]+/)
-      .filter(Boolean)
-      .map((w) => this.manifest.text.aliases[w] ?? w);
+    return this.tokenizer.words(prompt);
   }
 
-  /** Tokenizes a prompt. Throws prompt_not_understood when no content word is known. */
+  /** Tokenizes a prompt. Throws prompt_not_understood when the model cannot draw it (see {@link refusal}). */
   encodePrompt(prompt: string): EncodedPrompt {
-    const words = this.words(prompt);
-    const { max_tokens } = this.manifest.text;
-    const tokens = new BigInt64Array(max_tokens);
-    const known: string[] = [];
-    const unknown: string[] = [];
-    words.forEach((w, i) => {
-      const id = this.vocabulary.get(w);
-      if (id === undefined) unknown.push(w);
-      else if (!this.functionWords.has(w)) known.push(w);
-      if (i < max_tokens) tokens[i] = BigInt(id ?? 1);
-    });
-    if (known.length === 0) {
-      throw new ModelError('prompt_not_understood', `The model knows none of the words in "${prompt.slice(0, 80)}".`, 'prompt', {
-        hint: 'Describe shapes, colours and motion, e.g. "two red circles moving right on a blue background".',
-        vocabulary: this.contentWords(),
-      });
+    const t = this.tokenizer.encode(prompt);
+    const refused = this.refusal(prompt, t);
+    if (refused) throw refused;
+    return { tokens: BigInt64Array.from(t.ids, BigInt), known: t.known, unknown: t.unknown, words: t.words, normalized: t.normalized };
+  }
+
+  /**
+   * Why the model cannot draw a prompt, as the error a submit gets, or null: it knows none of
+   * its content words, or it names an object or scene outside the model's world ("a cat",
+   * "a sunset"), which would otherwise come out as an unrelated clip.
+   */
+  refusal(prompt: string, t: Tokens): ModelError | null {
+    const details = {
+      hint: 'Describe shapes, colours and motion, e.g. "two red circles moving right on a blue background".',
+      vocabulary: this.contentWords(),
+      unknown: [...new Set(t.unknown)],
+    };
+    if (t.known.length === 0) {
+      return new ModelError('prompt_not_understood', `The model knows none of the words in "${prompt.slice(0, 80)}".`, 'prompt', details);
     }
-    return { tokens, known, unknown, words, normalized: words.join(' ') };
+    const outside = this.tokenizer.outsideWorld(t.words);
+    if (outside) {
+      return new ModelError(
+        'prompt_not_understood',
+        `The model draws circles, squares and triangles on plain backgrounds; it cannot draw "${outside.slice(0, 80)}".`,
+        'prompt',
+        { ...details, outside },
+      );
+    }
+    return null;
+  }
+
+  /** The warnings a job for this prompt carries: ignored words, scene overflow, truncation. */
+  promptWarnings(t: Pick<Tokens, 'unknown' | 'words'>): string[] {
+    const warnings: string[] = [];
+    if (t.unknown.length) warnings.push(`The model does not know these words and ignored them: ${[...new Set(t.unknown)].join(', ')}.`);
+    const overflow = this.sceneOverflow(t.words);
+    if (overflow) warnings.push(overflow);
+    const max = this.manifest.text.max_tokens;
+    if (t.words.length > max) warnings.push(`Only the first ${max} of ${t.words.length} words were used.`);
+    return warnings;
   }
 
   /**
@@ -169,7 +187,7 @@ export class ModelRegistry {
     let count: number | undefined;
     for (const w of words) {
       if (w === 'and') count = undefined;
-      else if (w in scene.count_words) count = scene.count_words[w];
+      else if (Object.hasOwn(scene.count_words, w)) count = scene.count_words[w];
       else if (scene.object_words.includes(w)) {
         groups.push(count ?? 1);
         count = undefined;
@@ -182,7 +200,7 @@ export class ModelRegistry {
 
   /** Words that carry meaning for the model, for hints and /v1/models. */
   contentWords(): string[] {
-    return this.manifest.text.vocabulary.filter((w) => !w.startsWith('<') && !this.functionWords.has(w));
+    return this.tokenizer.contentWords();
   }
 
   /** The seed's noise vector, exactly as the model was trained to read it. */
