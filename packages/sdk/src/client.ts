@@ -5,6 +5,7 @@ import { Transport } from './internal/transport.js';
 import { Assets } from './resources/assets.js';
 import { Jobs, type CreateOptions, type GenerateParams } from './resources/jobs.js';
 import { Models } from './resources/models.js';
+import { Prompts } from './resources/prompts.js';
 import { Usage } from './resources/usage.js';
 import { Webhooks } from './resources/webhooks.js';
 
@@ -47,6 +48,7 @@ export class Clickvid {
   readonly assets: Assets;
   readonly usage: Usage;
   readonly models: Models;
+  readonly prompts: Prompts;
   readonly webhooks: Webhooks;
   readonly baseUrl: string;
 
@@ -70,6 +72,7 @@ export class Clickvid {
     this.assets = new Assets(transport);
     this.usage = new Usage(transport);
     this.models = new Models(transport);
+    this.prompts = new Prompts(transport);
     this.webhooks = new Webhooks(options.webhookSecret ?? process.env.CLICKVID_WEBHOOK_SECRET);
   }
 

@@ -11,6 +11,7 @@ import { accountRoutes } from './routes/account.js';
 import { assetContentRoute, assetRoutes } from './routes/assets.js';
 import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
+import { promptRoutes } from './routes/prompts.js';
 
 const VERSION = '0.1.0';
 
@@ -75,6 +76,7 @@ export async function buildApp(d: Deps, logger: Logger) {
     await v1.register(jobRoutes(d));
     await v1.register(assetRoutes(d));
     await v1.register(accountRoutes(d));
+    await v1.register(promptRoutes(d));
   });
   return app;
 }
