@@ -2,18 +2,20 @@
 // clickvid-shapes evaluation: runs every ONNX variant in manifest.json with onnxruntime-node
 // on held-out compositions (never rendered during training), analyzes the frames with classical
 // CV (runtime.mjs) and prints per-attribute accuracy per variant plus a ms/video speed table.
+// --split paraphrase: free-text prompts whose synonyms and templates never appeared in a training
+// caption (eval-paraphrase.json, written by train_text.py).
 //
 //   node models/clickvid-shapes/eval.mjs                       full held-out eval + speed table
 //   node models/clickvid-shapes/eval.mjs --subset 12 --json --min-accuracy 0.9   (CI smoke, < 60 s)
 //   node models/clickvid-shapes/eval.mjs --write               also store results in manifest.json
-// Flags: --subset N  --variants a,b  --split heldout|seen|extended  --per-count N  --speed / --no-speed
+// Flags: --subset N  --variants a,b  --split heldout|seen|extended|paraphrase  --per-count N  --speed / --no-speed
 //        --min-accuracy X (fraction, or percent if > 1; checked against every variant's overall)
 //        --dump DIR (write raw RGB frames of the first videos)  --threads N  --dir MODEL_DIR
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   MODEL_DIR, loadManifest, loadOrt, createSession, generate, analyzeVideo, score,
-  heldoutSet, seenSet, extendedSet, tierFrames,
+  heldoutSet, seenSet, extendedSet, paraphraseSet, tierFrames,
 } from './runtime.mjs';
 
 function parseArgs(argv) {
@@ -109,7 +111,14 @@ async function main() {
   const t0 = performance.now();
   const manifest = loadManifest(args.dir);
   const ort = loadOrt();
-  let items = args.split === 'seen' ? seenSet(manifest) : args.split === 'extended' ? extendedSet(manifest) : heldoutSet(manifest, args.perCount);
+  const sets = {
+    heldout: () => heldoutSet(manifest, args.perCount),
+    seen: () => seenSet(manifest),
+    extended: () => extendedSet(manifest),
+    paraphrase: () => paraphraseSet(args.dir),
+  };
+  if (!Object.hasOwn(sets, args.split)) throw new Error(`unknown split ${args.split} (${Object.keys(sets).join(', ')})`);
+  let items = sets[args.split]();
   if (args.subset) items = items.slice(0, args.subset);
   const variants = args.variants || Object.keys(manifest.variants);
   const results = {};

@@ -1,7 +1,8 @@
 /**
  * CI's inference smoke test of the shipped model: the real ONNX files through
- * onnxruntime-node, analyzed frame by frame (eval.mjs --subset), on held-out compositions
- * and on captions beyond the core grammar ("and", gradient backgrounds).
+ * onnxruntime-node, analyzed frame by frame (eval.mjs --subset), on held-out compositions,
+ * on captions beyond the core grammar ("and", gradient backgrounds) and on held-out
+ * paraphrases (a creator's own words: synonyms and templates no training caption used).
  *
  * The floors sit below the full evaluation's figures (README.md: 100 % on every attribute)
  * by a margin for a 12-prompt sample; they are the issue's targets, not today's level.
@@ -34,5 +35,18 @@ describe('clickvid-shapes', () => {
   it('draws two groups joined by "and" and gradient backgrounds', async () => {
     const acc = await evaluate('--split', 'extended', '--subset', '8', '--variants', 'int8-128,fp32-256', '--min-accuracy', '0.9');
     expect(Object.keys(acc).sort()).toEqual(['fp32-256', 'int8-128']);
+  }, 180_000);
+
+  it("the 2.1 candidate follows a creator's own words: held-out synonyms, orders and clauses", async () => {
+    // The first 12 of the split are the hand-written prompts ("on a white background, a yellow
+    // triangle moves left", "2 red balls rising on a black backdrop", "a couple of ...").
+    // The floors sit below what the candidate scores on them (README.md). They are not the
+    // issue's bar (90 % overall, 85 % per attribute on the whole split), which 2.1 misses.
+    const dir = new URL('../clickvid-shapes-2.1', import.meta.url).pathname;
+    const acc = await evaluate('--dir', dir, '--split', 'paraphrase', '--subset', '12', '--variants', 'int8-128,fp32-256', '--min-accuracy', '0.85');
+    expect(Object.keys(acc).sort()).toEqual(['fp32-256', 'int8-128']);
+    for (const [variant, a] of Object.entries(acc)) {
+      for (const attr of ['count', 'color', 'shape', 'motion', 'background']) expect(a[attr], `${variant} ${attr}`).toBeGreaterThanOrEqual(0.75);
+    }
   }, 180_000);
 });

@@ -5,6 +5,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The one tokenizer (serving, eval, bench): @clickvid/core's build, imported by path because this
+// script runs outside the workspace packages (`npm run build` first; `npm test` builds).
+import { Tokenizer } from '../../packages/core/dist/tokenizer.js';
 
 export const MODEL_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -30,19 +33,13 @@ export function loadOrt() {
 }
 
 // ---------------------------------------------------------------- text
+const tokenizers = new WeakMap();
+
 export function tokenize(prompt, text) {
-  const ids = [];
-  const unknown = [];
-  for (const raw of prompt.toLowerCase().split(/[^a-z0-9]+/)) {
-    if (!raw) continue;
-    const w = Object.prototype.hasOwnProperty.call(text.aliases, raw) ? text.aliases[raw] : raw;
-    const id = text.vocabulary.indexOf(w);
-    if (id < 0) unknown.push(raw);
-    ids.push(id < 0 ? 1 : id);
-  }
-  const out = ids.slice(0, text.max_tokens);
-  while (out.length < text.max_tokens) out.push(0);
-  return { ids: out, unknown };
+  let t = tokenizers.get(text);
+  if (!t) tokenizers.set(text, (t = new Tokenizer(text)));
+  const { ids, unknown } = t.encode(prompt);
+  return { ids, unknown };
 }
 
 // ---------------------------------------------------------------- noise
@@ -394,6 +391,12 @@ export function extendedSet(manifest, n = 48, seed = 4242) {
     items.push({ ...e, prompt: promptFor(e), seed: Math.floor(r() * 2 ** 31) });
   }
   return items;
+}
+
+/** Held-out paraphrases (eval-paraphrase.json, from train_text.py): synonyms and templates that no
+ *  training caption used, of compositions the decoders were trained on, plus hand-written prompts. */
+export function paraphraseSet(dir = MODEL_DIR) {
+  return JSON.parse(readFileSync(join(dir, 'eval-paraphrase.json'), 'utf8')).items;
 }
 
 export function tierFrames(tier) {

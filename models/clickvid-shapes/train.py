@@ -41,6 +41,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import lexicon  # noqa: E402
 import world  # noqa: E402
 
 G = 32             # training field grid (cells per side); exports may use a finer grid
@@ -105,7 +106,8 @@ class TextEncoder(nn.Module):
 
     def forward(self, tokens):
         """-> logits per attribute"""
-        x = self.emb(tokens) + self.pos
+        # tokens may come without their trailing padding (training): pads are masked out anyway
+        x = self.emb(tokens) + self.pos[:tokens.shape[1]]
         pad = (tokens == 0).float().unsqueeze(1) * -1e4          # [B,1,L]
         for b in self.blocks:
             x = b(x, pad)
@@ -128,9 +130,9 @@ class Generator(nn.Module):
     Pixels: alpha = clip(0.5 - (distance at the pixel) / pixel size), the distance at a pixel being the
     first-order expansion s*D + g.(pixel - cell centre); video = bg(y) (1 - sum_k alpha_k) + sum_k alpha_k rgb_k."""
 
-    def __init__(self):
+    def __init__(self, vocab_size=None):
         super().__init__()
-        self.text = TextEncoder(len(world.VOCAB))
+        self.text = TextEncoder(vocab_size or len(world.VOCAB))
         self.slot = nn.Parameter(torch.randn(K, 16) * 0.5)
         pin = POSE_IN + world.NOISE_DIM + NT + 16
         self.pose_mlp = nn.Sequential(nn.Linear(pin, 160), nn.ReLU(), nn.Linear(160, 160), nn.ReLU(),
@@ -583,7 +585,7 @@ def build_artifacts(gen, outdir, log):
     return variants
 
 
-def write_manifest(outdir, variants, train_info):
+def write_manifest(outdir, variants, train_info, version="2.0.0"):
     path = os.path.join(outdir, "manifest.json")
     old = {}
     if os.path.exists(path):
@@ -591,7 +593,7 @@ def write_manifest(outdir, variants, train_info):
             old = json.load(fh)
     man = {
         "id": "clickvid-shapes",
-        "version": "2.0.0",
+        "version": version,
         "description": "Tiny text-to-video generator for a world of flat coloured shapes (circle/square/triangle, "
                        "11 colours, 8 motions, 1-3 objects in one or two groups, solid or vertical-gradient "
                        "backgrounds): text encoder -> caption attribute posteriors -> pose/colour MLPs and a learned "
@@ -599,8 +601,8 @@ def write_manifest(outdir, variants, train_info):
         "license": "MIT",
         "text": {"max_tokens": world.MAX_TOKENS, "vocabulary": world.VOCAB, "aliases": world.ALIASES,
                  "function_words": world.FUNCTION_WORDS,
-                 "scene": {"max_objects": world.MAX_OBJ, "max_groups": 2, "count_words": world.COUNTS,
-                           "object_words": world.SHAPES}},
+                 "scene": {"max_objects": world.MAX_OBJ, "max_groups": 2, "count_words": lexicon.COUNT_WORDS,
+                           "object_words": world.SHAPES, "noun_phrase_words": lexicon.NOUN_PHRASE_WORDS}},
         "noise": {"dim": world.NOISE_DIM, "generator": "mulberry32", "distribution": "uniform"},
         "inputs": [{"name": "tokens", "dtype": "int64", "shape": ["batch", world.MAX_TOKENS]},
                    {"name": "noise", "dtype": "float32", "shape": ["batch", world.NOISE_DIM]},

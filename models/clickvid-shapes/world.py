@@ -15,6 +15,7 @@ Coordinates: x, y in [-1, 1], y pointing down.  Sizes are in the same units.
 """
 import math
 import random
+import re
 
 import torch
 
@@ -44,16 +45,8 @@ NOISE_DIM = 8
 MAX_TOKENS = 24
 SHADE = 24.0         # +- brightness jitter (0..255 units) drawn from noise
 
-VOCAB = (["<pad>", "<unk>", "a", "an", "one", "two", "three", "the", "on", "background", "and"]
-         + COLOR_NAMES + SHAPES
-         + ["moving", "left", "right", "up", "down", "bouncing", "growing", "shrinking", "spinning"]
-         + list(SIZES) + list(SPEEDS) + ["to", "gradient"])
-ALIASES = {"grey": "gray", "circles": "circle", "squares": "square", "triangles": "triangle",
-           "large": "big", "tiny": "small", "little": "small", "fast": "quickly", "quick": "quickly",
-           "slow": "slowly", "rotating": "spinning", "turning": "spinning", "bouncy": "bouncing",
-           "bounces": "bouncing", "grows": "growing", "shrinks": "shrinking", "spins": "spinning",
-           "violet": "purple", "pink": "magenta", "aqua": "cyan"}
-FUNCTION_WORDS = ["a", "an", "the", "on", "background", "and", "moving", "to"]
+# The tokenizer's words (model 2.1: the paraphrase vocabulary; its first 40 tokens are 2.0's).
+from lexicon import ALIASES, FUNCTION_WORDS, VOCAB  # noqa: E402
 
 # Compositions (colour, shape, motion) never rendered during training.
 HELDOUT = [
@@ -109,15 +102,16 @@ def heldout_names():
 
 
 # ----------------------------------------------------------------- tokenizer
+_IDS = {w: i for i, w in enumerate(VOCAB)}
+
+
+def words(prompt):
+    """Lower case, split on anything not a-z0-9, aliased (packages/core/src/tokenizer.ts does the same)."""
+    return [ALIASES.get(w, w) for w in re.split(r"[^a-z0-9]+", prompt.lower()) if w]
+
+
 def tokenize(prompt):
-    import re
-    ids = []
-    for w in re.split(r"[^a-z0-9]+", prompt.lower()):
-        if not w:
-            continue
-        w = ALIASES.get(w, w)
-        ids.append(VOCAB.index(w) if w in VOCAB else 1)
-    ids = ids[:MAX_TOKENS]
+    ids = [_IDS.get(w, 1) for w in words(prompt)][:MAX_TOKENS]
     return ids + [0] * (MAX_TOKENS - len(ids))
 
 

@@ -65,6 +65,17 @@ describe.skipIf(!BUILT)('clickvid CLI against the real stack', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('prompts check shows how the model reads a prompt, and exits 1 when a submit would be refused', async () => {
+    const ok = await start(['prompts', 'check', 'On a white background, two grey circles moving up', '--json']).done;
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ object: 'prompt_check', normalized: 'on a white background two gray circle moving up', unknown: [], refused: false });
+    const cat = await start(['prompts', 'check', 'a cat on a red sofa']).done;
+    expect(cat.code).toBe(1);
+    expect(cat.stdout).toContain('unknown   cat, sofa');
+    expect(cat.stderr).toMatch(/would be refused \[prompt_not_understood\]: .*"a cat"/);
+    expect(cat.stderr).toMatch(/Known words: .*circle/);
+  });
+
   it('batch killed with SIGKILL halfway and resumed renders every row exactly once', async () => {
     const campaign = `e2e-${randomBytes(4).toString('hex')}`;
     const shapes = ['red circles', 'blue squares', 'green circle', 'yellow square', 'red square', 'blue circle', 'green squares', 'yellow circles'];

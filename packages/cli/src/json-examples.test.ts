@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ApiKey, ApiKeyList, ApiKeyRotation, ApiKeyWithSecret, Asset, Job, JobEvent, JobList, ModelList, Team, TeamList, UsageReport } from '@clickvid/contracts';
+import { ApiKey, ApiKeyList, ApiKeyRotation, ApiKeyWithSecret, Asset, Job, JobEvent, JobList, ModelList, PromptCheck, Team, TeamList, UsageReport } from '@clickvid/contracts';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 
@@ -59,6 +59,7 @@ const SCHEMAS = new Map<string, z.ZodType>([
   ['admin:keys:list', ApiKeyList],
   ['admin:keys:revoke', ApiKey],
   ['admin:keys:rotate', ApiKeyRotation],
+  ['prompts:check', PromptCheck],
   ['login', z.object({ profile: z.string(), url: z.string(), team: z.string(), api_key: masked, path: z.string() })],
 ]);
 

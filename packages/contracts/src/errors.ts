@@ -38,7 +38,7 @@ export const ERROR_CATALOGUE = {
   unsupported_media_type: { status: 415, type: 'invalid_request_error', message: 'Send a JSON body with Content-Type: application/json.', retryable: false },
   // 422
   idempotency_key_reused: { status: 422, type: 'invalid_request_error', message: 'This Idempotency-Key was used with a different request body.', retryable: false },
-  prompt_not_understood: { status: 422, type: 'invalid_request_error', message: 'The prompt has no word the model knows.', retryable: false },
+  prompt_not_understood: { status: 422, type: 'invalid_request_error', message: 'The model cannot draw this prompt.', retryable: false },
   prompt_rejected: { status: 422, type: 'invalid_request_error', message: 'The prompt was refused by moderation.', retryable: false },
   unsupported_parameter: { status: 422, type: 'invalid_request_error', message: 'The model does not support this parameter value.', retryable: false },
   invalid_webhook_url: { status: 422, type: 'invalid_request_error', message: 'The webhook URL is not allowed.', retryable: false },

@@ -11,6 +11,7 @@ export {
 export { AssetKind, Asset } from './assets.js';
 export { UsageQuery, UsageRow, UsageReport } from './usage.js';
 export { ModelTier, ModelInfo, ModelList } from './models.js';
+export { PromptCheckRequest, PromptCheck } from './prompts.js';
 export { WebhookEventType, WebhookEvent } from './webhooks.js';
 export {
   TeamId, ApiKeyId, RateLimits, TeamSettings, TeamSettingsPatch, Team, TeamCreateRequest, TeamUpdateRequest, TeamList,

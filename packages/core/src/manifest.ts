@@ -45,6 +45,8 @@ export const ModelManifest = z
           max_groups: z.number().int().positive(),
           count_words: z.record(z.string(), z.number().int().positive()),
           object_words: z.array(z.string()).min(1),
+          /** Counts, colours and sizes: an unknown word after one, in a phrase with no object word, is outside the model's world. */
+          noun_phrase_words: z.array(z.string()).optional(),
         })
         .optional(),
     }),

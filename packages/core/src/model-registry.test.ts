@@ -34,6 +34,17 @@ describe('ModelRegistry', () => {
     expect(e.normalized).toBe('a red circle sparkling on a blue background');
   });
 
+  it('looks words up as words, never as properties of Object.prototype', () => {
+    const r = fixture();
+    const e = r.encodePrompt('a red circle, constructor toString __proto__ valueOf');
+    expect(e.words).toEqual(['a', 'red', 'circle', 'constructor', 'tostring', 'proto', 'valueof']);
+    expect(e.unknown).toEqual(['constructor', 'tostring', 'proto', 'valueof']);
+    expect(e.normalized).toBe('a red circle constructor tostring proto valueof');
+    expect(Array.from(e.tokens, Number)).toEqual([2, 4, 5, 1, 1, 1]);
+    const shipped = ModelRegistry.load(path.join(import.meta.dirname, '../../../models'), 'clickvid-shapes');
+    expect(shipped.sceneOverflow(shipped.words('constructor constructor red circle'))).toBeNull();
+  });
+
   it('rejects a prompt with no content word, listing the vocabulary', () => {
     const r = fixture();
     try {

@@ -3,7 +3,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AspectRatio, EffectiveParams, ModelRef, Quality } from '@clickvid/contracts';
 import { ModelManifest, type ManifestTier, type ManifestVariant } from './manifest.js';
-import { Tokenizer } from './tokenizer.js';
+import { Tokenizer, type Tokens } from './tokenizer.js';
 import { seededNoise } from './noise.js';
 
 export class ModelError extends Error {
@@ -126,16 +126,49 @@ export class ModelRegistry {
     return this.tokenizer.words(prompt);
   }
 
-  /** Tokenizes a prompt. Throws prompt_not_understood when no content word is known. */
+  /** Tokenizes a prompt. Throws prompt_not_understood when the model cannot draw it (see {@link refusal}). */
   encodePrompt(prompt: string): EncodedPrompt {
     const t = this.tokenizer.encode(prompt);
-    if (t.known.length === 0) {
-      throw new ModelError('prompt_not_understood', `The model knows none of the words in "${prompt.slice(0, 80)}".`, 'prompt', {
-        hint: 'Describe shapes, colours and motion, e.g. "two red circles moving right on a blue background".',
-        vocabulary: this.contentWords(),
-      });
-    }
+    const refused = this.refusal(prompt, t);
+    if (refused) throw refused;
     return { tokens: BigInt64Array.from(t.ids, BigInt), known: t.known, unknown: t.unknown, words: t.words, normalized: t.normalized };
+  }
+
+  /**
+   * Why the model cannot draw a prompt, as the error a submit gets, or null: it knows none of
+   * its content words, or it names an object or scene outside the model's world ("a cat",
+   * "a sunset"), which would otherwise come out as an unrelated clip.
+   */
+  refusal(prompt: string, t: Tokens): ModelError | null {
+    const details = {
+      hint: 'Describe shapes, colours and motion, e.g. "two red circles moving right on a blue background".',
+      vocabulary: this.contentWords(),
+      unknown: [...new Set(t.unknown)],
+    };
+    if (t.known.length === 0) {
+      return new ModelError('prompt_not_understood', `The model knows none of the words in "${prompt.slice(0, 80)}".`, 'prompt', details);
+    }
+    const outside = this.tokenizer.outsideWorld(t.words);
+    if (outside) {
+      return new ModelError(
+        'prompt_not_understood',
+        `The model draws circles, squares and triangles on plain backgrounds; it cannot draw "${outside.slice(0, 80)}".`,
+        'prompt',
+        { ...details, outside },
+      );
+    }
+    return null;
+  }
+
+  /** The warnings a job for this prompt carries: ignored words, scene overflow, truncation. */
+  promptWarnings(t: Pick<Tokens, 'unknown' | 'words'>): string[] {
+    const warnings: string[] = [];
+    if (t.unknown.length) warnings.push(`The model does not know these words and ignored them: ${[...new Set(t.unknown)].join(', ')}.`);
+    const overflow = this.sceneOverflow(t.words);
+    if (overflow) warnings.push(overflow);
+    const max = this.manifest.text.max_tokens;
+    if (t.words.length > max) warnings.push(`Only the first ${max} of ${t.words.length} words were used.`);
+    return warnings;
   }
 
   /**
@@ -150,7 +183,7 @@ export class ModelRegistry {
     let count: number | undefined;
     for (const w of words) {
       if (w === 'and') count = undefined;
-      else if (w in scene.count_words) count = scene.count_words[w];
+      else if (Object.hasOwn(scene.count_words, w)) count = scene.count_words[w];
       else if (scene.object_words.includes(w)) {
         groups.push(count ?? 1);
         count = undefined;

@@ -17,6 +17,7 @@ export { Page, PagePromise, type ListBody } from './resources/pagination.js';
 export { Assets } from './resources/assets-base.js';
 export { Usage } from './resources/usage.js';
 export { Models } from './resources/models.js';
+export { Prompts } from './resources/prompts.js';
 export { Webhooks, type WebhookBody, type WebhookHeaders, type UnwrapOptions, type SignOptions, type SignedHeaders } from './resources/webhooks-web.js';
 export { isTerminal, DEFAULT_WAIT_TIMEOUT_MS, type WaitOptions } from './internal/wait.js';
 export type { RequestOptions, ApiResponse } from './internal/transport.js';

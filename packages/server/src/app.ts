@@ -12,6 +12,7 @@ import { adminRoutes } from './routes/admin.js';
 import { assetContentRoute, assetRoutes } from './routes/assets.js';
 import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
+import { promptRoutes } from './routes/prompts.js';
 
 const VERSION = '0.1.0';
 
@@ -84,6 +85,7 @@ export async function buildApp(d: Deps, logger: Logger) {
     await v1.register(jobRoutes(d));
     await v1.register(assetRoutes(d));
     await v1.register(accountRoutes(d));
+    await v1.register(promptRoutes(d));
   });
   return app;
 }

@@ -165,14 +165,7 @@ export class JobsService {
     const encoded = registry.encodePrompt(spec.prompt);
     if (spec.webhookUrl) await this.d.webhookTargets.check(spec.webhookUrl);
 
-    const warnings: string[] = [];
-    if (encoded.unknown.length) warnings.push(`The model does not know these words and ignored them: ${[...new Set(encoded.unknown)].join(', ')}.`);
-    const overflow = registry.sceneOverflow(encoded.words);
-    if (overflow) warnings.push(overflow);
-    const wordCount = encoded.words.length;
-    if (wordCount > registry.manifest.text.max_tokens) {
-      warnings.push(`Only the first ${registry.manifest.text.max_tokens} of ${wordCount} words were used.`);
-    }
+    const warnings = registry.promptWarnings(encoded);
 
     let params = registry.resolveParams(spec.quality, spec.params, () => randomInt(0, 2 ** 31));
     const lane = laneFor(spec.quality);

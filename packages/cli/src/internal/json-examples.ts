@@ -95,6 +95,13 @@ export const JSON_EXAMPLES = {
       job_id: job.id, bytes: 18734, gpu_seconds: 0.049, credits: 0.049, seconds: 1.2, error: null,
     }],
   },
+  /** prompts check: how the model reads a prompt; `error` is set when a submit would be refused. */
+  promptCheck: {
+    object: 'prompt_check', prompt: '2 red balls rising on a black backdrop', normalized: 'two red circles moving up on a black background',
+    known: ['two', 'red', 'circles', 'moving', 'up', 'black', 'background'], unknown: [], warnings: [], refused: false, error: null,
+    quality: 'draft', params: { duration_s: 1, fps: 8, frames: 8, width: 64, height: 64, aspect_ratio: '1:1', seed: null },
+    model: job.model, estimate: { gpu_seconds: 0.052, credits: 0.052 },
+  },
   configList: {
     profile: 'default', url: 'https://api.clickvid.example', url_source: 'profile', api_key: 'cv_liv…9QzA', api_key_source: 'profile',
     refused: [], files: { dev_json: null, profile: '/home/me/.config/clickvid/config.json' },

@@ -3,6 +3,7 @@ import type { APIPromise } from '../api-promise.js';
 import { ClickvidError } from '../errors.js';
 import { Jobs, type CreateOptions, type GenerateParams } from '../resources/jobs.js';
 import { Models } from '../resources/models.js';
+import { Prompts } from '../resources/prompts.js';
 import { Usage } from '../resources/usage.js';
 import type { HttpSend } from './http.js';
 import { Transport } from './transport.js';
@@ -43,6 +44,8 @@ export abstract class ClientBase {
   readonly usage: Usage;
   /** Models and their quality tiers. */
   readonly models: Models;
+  /** How the model reads a prompt: a dry run before submitting. */
+  readonly prompts: Prompts;
   /** The API origin this client talks to. */
   readonly baseUrl: string;
   /** @internal */
@@ -67,6 +70,7 @@ export abstract class ClientBase {
     this.jobs = new Jobs(this.transport);
     this.usage = new Usage(this.transport);
     this.models = new Models(this.transport);
+    this.prompts = new Prompts(this.transport);
   }
 
   /** Submit a prompt (same as `jobs.create`); resolves with the queued job. */
