@@ -19,4 +19,5 @@ export { startHeartbeat, liveWorkers, HEARTBEAT_MS } from './heartbeat.js';
 export { createLogger, type Logger } from './logger.js';
 export { contentKey, OutputCache, CACHE_HIT_USAGE, assetsFromCache, cachedAsset, type CachedOutput, type CachedAsset } from './output-cache.js';
 export { enqueueJobWebhook, signWebhook, WEBHOOK_JOB_OPTIONS } from './webhook-events.js';
+export { collectProcessMetrics } from './process-metrics.js';
 export { ClusterMetrics, HISTOGRAMS, COUNTERS, type HistogramName, type CounterName } from './cluster-metrics.js';

@@ -1,5 +1,5 @@
-import { ClusterMetrics, type JobStore, type Redis } from '@clickvid/core';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { ClusterMetrics, collectProcessMetrics, type JobStore, type Redis } from '@clickvid/core';
+import { Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * /metrics: this process's own metrics from prom-client (HTTP latency, event loop,
@@ -7,7 +7,7 @@ import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
  */
 export function createMetrics(redis: Redis, store: JobStore) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'clickvid_server_' });
+  collectProcessMetrics(registry, 'clickvid_server_');
   const http = new Histogram({
     name: 'clickvid_http_request_duration_seconds',
     help: 'API request latency.',
