@@ -18,7 +18,7 @@ import { createProcessor, type RenderInput } from './processor.js';
 const model = testModel();
 
 /** The processor on its own (no BullMQ worker), so a test can act between its steps. */
-describe.skipIf(!model)('processor', () => {
+describe('processor', () => {
   let server: TestRedis;
   let redis: Redis;
   let dir: string;
@@ -31,7 +31,7 @@ describe.skipIf(!model)('processor', () => {
     server = await testRedis(inject('redisUrl' as never) as string | undefined);
     redis = createRedis(server.url);
     dir = mkdtempSync(join(tmpdir(), 'clickvid-proc-'));
-    registry = ModelRegistry.load(model!.dir, model!.name);
+    registry = ModelRegistry.load(model.dir, model.name);
     store = new JobStore(redis, 3600);
     engine = new InferenceEngine({ resolveVariant: (n) => registry.variant(n) });
     encoder = new Encoder({ ffmpegPath: '/usr/bin/ffmpeg' });
