@@ -26,7 +26,7 @@ export const TEST_PACKAGES = new Map([
   ['promtool', 'prometheus'], // `promtool check metrics|rules`: /metrics and deploy/monitoring/rules.yaml
 ]);
 
-export const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const say = (msg) => process.stderr.write(`[setup] ${msg}\n`);
 
 function run(cmd, args, opts = {}) {
