@@ -9,7 +9,7 @@ const ALL = ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'models/**/*.te
  * Files that start the whole stack (server and worker processes as `npm start` runs them) or
  * kill processes. They run one at a time, after the others: two stacks at once on 2 cores
  * starve each other into timeouts. By convention they live in test/ (harness, faults) or
- * examples/, or are named *.e2e.test.ts; test/serial.test.ts fails when one is not.
+ * examples/, or are named *.e2e.test.ts; test/suite.test.ts fails when one is not.
  */
 export const SERIAL = ['test/**/*.test.ts', 'examples/**/*.test.ts', 'packages/*/src/**/*.e2e.test.ts'];
 
