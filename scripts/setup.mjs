@@ -1,7 +1,9 @@
 // Makes a fresh clone runnable: npm dependencies, and the system parts clickvid uses
-// (redis-server, ffmpeg with ffprobe). Installs them through apt when missing and
-// running as root; otherwise names the package to install and exits non-zero.
-// Run directly (`node scripts/setup.mjs`) or imported by scripts/start.mjs.
+// (redis-server, ffmpeg with ffprobe; with --test also what only the tests use, such as
+// promtool). Installs them through apt when missing and running as root; otherwise names
+// the package to install and exits non-zero.
+// Run directly (`node scripts/setup.mjs [--build] [--test]`) or imported by scripts/start.mjs
+// and by the tests' global setup (test/global-setup.ts).
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -9,8 +11,20 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** command on PATH → the Debian package that provides it */
-const SYSTEM = { 'redis-server': 'redis-server', ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg' };
+/** What `npm start` needs: command on PATH → the Debian package that provides it. */
+export const RUNTIME_PACKAGES = new Map([
+  ['redis-server', 'redis-server'],
+  ['ffmpeg', 'ffmpeg'],
+  ['ffprobe', 'ffmpeg'],
+]);
+
+/**
+ * What only the test suite needs, installed by `npm test` and vitest's global setup, never by
+ * `npm start`: a server has no use for them. Add test-only system packages here.
+ */
+export const TEST_PACKAGES = new Map([
+  ['promtool', 'prometheus'], // `promtool check metrics|rules`: /metrics and deploy/monitoring/rules.yaml
+]);
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const say = (msg) => process.stderr.write(`[setup] ${msg}\n`);
@@ -27,10 +41,14 @@ export function ensureNode() {
   }
 }
 
-export function ensureSystemDeps(commands = Object.keys(SYSTEM)) {
-  const missing = commands.filter((c) => !has(c));
+/**
+ * Makes sure every command of `packages` (command → Debian package) is on PATH, installing the
+ * missing ones with apt-get when running as root; otherwise throws naming the packages.
+ */
+export function ensureSystemDeps(packages = RUNTIME_PACKAGES) {
+  const missing = [...packages.keys()].filter((c) => !has(c));
   if (missing.length === 0) return;
-  const pkgs = [...new Set(missing.map((c) => SYSTEM[c]))];
+  const pkgs = [...new Set(missing.map((c) => packages.get(c)))];
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot || !has('apt-get')) {
     throw new Error(
@@ -40,9 +58,11 @@ export function ensureSystemDeps(commands = Object.keys(SYSTEM)) {
   }
   say(`installing ${pkgs.join(' ')} with apt-get …`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  run('apt-get', ['update', '-qq'], { env });
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], { env });
-  const still = commands.filter((c) => !has(c));
+  // Wait for another apt run (a second test run, unattended upgrades) instead of failing on its lock.
+  const lock = ['-o', 'DPkg::Lock::Timeout=300'];
+  run('apt-get', [...lock, 'update', '-qq'], { env });
+  run('apt-get', [...lock, 'install', '-y', '-qq', '--no-install-recommends', ...pkgs], { env });
+  const still = missing.filter((c) => !has(c));
   if (still.length) throw new Error(`apt-get finished but ${still.join(', ')} is still not on PATH`);
 }
 
@@ -63,16 +83,19 @@ export function build() {
   });
 }
 
-export function setup({ withBuild = false } = {}) {
+/**
+ * Everything a command of this repo needs before it runs. `forTests` adds {@link TEST_PACKAGES}.
+ */
+export function setup({ withBuild = false, forTests = false } = {}) {
   ensureNode();
-  ensureSystemDeps();
+  ensureSystemDeps(forTests ? new Map([...RUNTIME_PACKAGES, ...TEST_PACKAGES]) : RUNTIME_PACKAGES);
   ensureNodeModules();
   if (withBuild) build();
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   try {
-    setup({ withBuild: process.argv.includes('--build') });
+    setup({ withBuild: process.argv.includes('--build'), forTests: process.argv.includes('--test') });
   } catch (err) {
     say(`error: ${err.message}`);
     process.exit(1);

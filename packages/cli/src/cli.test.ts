@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeStack, VIDEO_BYTES, type FakeStack } from '../test/fake-stack.js';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
-const BUILT = existsSync(fileURLToPath(new URL('../dist/commands/generate.js', import.meta.url)));
 
 let stack: FakeStack;
 let dir: string;
@@ -41,7 +40,7 @@ function cli(args: string[], env: Record<string, string> = {}, cwd = dir): Promi
   });
 }
 
-describe.skipIf(!BUILT)('clickvid CLI (built; run `npx turbo run build --filter=clickvid...` first)', () => {
+describe('clickvid CLI (built by the global setup)', () => {
   it('generate --wait --out --json prints only the job JSON and writes the file', async () => {
     const out = join(dir, 'clip.mp4');
     const r = await cli(['generate', 'two red circles', '--quality', 'draft', '--seed', '3', '--metadata', 'campaign=cli', '--out', out, '--json']);

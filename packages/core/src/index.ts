@@ -45,4 +45,5 @@ export {
 export { seededNoise } from './noise.js';
 export { contentKey, OutputCache, CACHE_HIT_USAGE, assetsFromCache, cachedAsset, type CachedOutput, type CachedAsset } from './output-cache.js';
 export { signWebhook, WEBHOOK_JOB_OPTIONS } from './webhook-events.js';
+export { collectProcessMetrics } from './process-metrics.js';
 export { ClusterMetrics, HISTOGRAMS, COUNTERS, counterFields, histogramFields, jobLabels, type HistogramName, type CounterName, type MetricField } from './cluster-metrics.js';

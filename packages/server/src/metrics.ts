@@ -1,5 +1,5 @@
-import { ClusterMetrics, type JobStore, type Redis } from '@clickvid/core';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { ClusterMetrics, collectProcessMetrics, type JobStore, type Redis } from '@clickvid/core';
+import { Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * Two expositions, so that a sum over server replicas is right:
@@ -11,7 +11,7 @@ import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 export function createMetrics(redis: Redis, store: JobStore) {
   const registry = new Registry();
   const clusterRegistry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'clickvid_server_' });
+  collectProcessMetrics(registry, 'clickvid_server_');
   const http = new Histogram({
     name: 'clickvid_http_request_duration_seconds',
     help: 'API request latency.',

@@ -9,7 +9,7 @@ import { testModel } from './internal/testing.testkit.js';
 
 const model = testModel();
 
-describe.skipIf(!model)('InferenceEngine on the shipped model', () => {
+describe('InferenceEngine on the shipped model', () => {
   let registry: ModelRegistry;
   let engine: InferenceEngine;
   const item = (prompt: string, seed: number, frames: number): EngineItem => ({
@@ -19,7 +19,7 @@ describe.skipIf(!model)('InferenceEngine on the shipped model', () => {
   });
 
   beforeAll(() => {
-    registry = ModelRegistry.load(model!.dir, model!.name);
+    registry = ModelRegistry.load(model.dir, model.name);
     engine = new InferenceEngine({ resolveVariant: (n) => registry.variant(n), intraOpNumThreads: 2 });
   });
   afterAll(() => engine.close());

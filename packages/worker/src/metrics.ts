@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { Lane } from '@clickvid/contracts';
-import { HISTOGRAMS, type ClusterMetrics, type HistogramName, type Redis } from '@clickvid/core';
+import { collectProcessMetrics, HISTOGRAMS, type ClusterMetrics, type HistogramName, type Redis } from '@clickvid/core';
 import type { ChainableCommander } from 'ioredis';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 
 /** Where observations also go: the cluster-wide view in Redis, written through `redis`. */
 export interface ClusterSink {
@@ -47,7 +47,7 @@ export class WorkerMetrics {
   }
 
   constructor(options: { defaultMetrics?: boolean; cluster?: ClusterSink } = {}) {
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'clickvid_worker_' });
+    if (options.defaultMetrics) collectProcessMetrics(this.registry, 'clickvid_worker_');
     this.#sink = options.cluster;
   }
 

@@ -17,7 +17,7 @@ import { ScheduledEngine, type RenderRequest } from './scheduled-engine.js';
 const model = testModel();
 
 /** The processor on its own (no BullMQ worker), so a test can act between its steps. */
-describe.skipIf(!model)('processor', () => {
+describe('processor', () => {
   let server: TestRedis;
   let redis: Redis;
   let dir: string;
@@ -32,7 +32,7 @@ describe.skipIf(!model)('processor', () => {
     server = await testRedis(inject('redisUrl' as never) as string | undefined);
     redis = createRedis(server.url);
     dir = mkdtempSync(join(tmpdir(), 'clickvid-proc-'));
-    registry = ModelRegistry.load(model!.dir, model!.name);
+    registry = ModelRegistry.load(model.dir, model.name);
     store = new JobStore(redis);
     lifecycle = new JobLifecycle(redis, 3600);
     assets = new AssetStore(redis, 3600);

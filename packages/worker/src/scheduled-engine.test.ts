@@ -7,7 +7,7 @@ import type { UnitReport } from './engine-protocol.js';
 
 const model = testModel();
 
-describe.skipIf(!model)('ScheduledEngine: one engine thread, preemptive units', () => {
+describe('ScheduledEngine: one engine thread, preemptive units', () => {
   let registry: ModelRegistry;
   let engine: ScheduledEngine;
   let direct: InferenceEngine;
@@ -28,7 +28,7 @@ describe.skipIf(!model)('ScheduledEngine: one engine thread, preemptive units', 
   const whole = async (r: RenderRequest) => Buffer.from((await direct.run(r.variant, [r])).videos[0]!);
 
   beforeAll(() => {
-    registry = ModelRegistry.load(model!.dir, model!.name);
+    registry = ModelRegistry.load(model.dir, model.name);
     const resolveVariant = (name: string) => {
       const v = registry.variant(name);
       const q = (['final', 'standard', 'draft'] as const).find((t) => registry.tier(t).variant === name) ?? 'final';

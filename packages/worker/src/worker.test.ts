@@ -16,7 +16,7 @@ import { startWorker, type RunningWorker, type StartWorkerOptions } from './work
 const model = testModel();
 const TEAM = 'team_test';
 
-describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffmpeg, local storage)', () => {
+describe('worker end to end (real redis, BullMQ, onnxruntime, ffmpeg, local storage)', () => {
   let redisServer: TestRedis;
   let redis: Redis;
   let dataDir: string;
@@ -34,12 +34,12 @@ describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffm
     config = loadConfig({
       CLICKVID_REDIS_URL: redisServer.url,
       CLICKVID_DATA_DIR: dataDir,
-      CLICKVID_MODELS_DIR: model!.dir,
-      CLICKVID_MODEL: model!.name,
+      CLICKVID_MODELS_DIR: model.dir,
+      CLICKVID_MODEL: model.name,
       CLICKVID_FFMPEG: '/usr/bin/ffmpeg',
       CLICKVID_LOG_LEVEL: 'silent',
     });
-    registry = ModelRegistry.load(model!.dir, model!.name);
+    registry = ModelRegistry.load(model.dir, model.name);
     store = new JobStore(redis);
     lifecycle = new JobLifecycle(redis, config.jobTtlS);
   });
@@ -240,8 +240,8 @@ describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffm
     let bad: ModelRegistry;
     beforeAll(() => {
       badDir = mkdtempSync(join(tmpdir(), 'clickvid-badmodels-'));
-      const src = join(model!.dir, model!.name);
-      const dst = join(badDir, model!.name);
+      const src = join(model.dir, model.name);
+      const dst = join(badDir, model.name);
       mkdirSync(dst);
       copyFileSync(join(src, 'manifest.json'), join(dst, 'manifest.json'));
       for (const v of Object.values(registry.manifest.variants)) {
@@ -249,7 +249,7 @@ describe.skipIf(!model)('worker end to end (real redis, BullMQ, onnxruntime, ffm
         b[b.length >> 1]! ^= 0x01;
         writeFileSync(join(dst, v.file), b);
       }
-      bad = ModelRegistry.load(badDir, model!.name);
+      bad = ModelRegistry.load(badDir, model.name);
     });
     afterAll(() => rmSync(badDir, { recursive: true, force: true }));
 

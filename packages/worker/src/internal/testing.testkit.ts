@@ -111,12 +111,15 @@ export async function ffprobe(video: Buffer, bin = '/usr/bin/ffprobe'): Promise<
 }
 
 /**
- * The shipped model (models/clickvid-shapes) when it is there, or the one named by
- * CLICKVID_TEST_MODELS_DIR; null when neither exists (model-backed suites then skip).
+ * The shipped model (models/clickvid-shapes), or the one named by CLICKVID_TEST_MODELS_DIR.
+ * Throws naming what is missing: a suite that needs the model fails without it, never skips.
  */
-export function testModel(): { dir: string; name: string } | null {
+export function testModel(): { dir: string; name: string } {
   const name = 'clickvid-shapes';
-  const candidates = [process.env['CLICKVID_TEST_MODELS_DIR'], join(REPO_ROOT, 'models')].filter((d): d is string => !!d);
-  for (const dir of candidates) if (existsSync(join(dir, name, 'manifest.json'))) return { dir, name };
-  return null;
+  const dir = process.env['CLICKVID_TEST_MODELS_DIR'] ?? join(REPO_ROOT, 'models');
+  const manifest = join(dir, name, 'manifest.json');
+  if (!existsSync(manifest)) {
+    throw new Error(`the model-backed tests need ${manifest}: restore models/${name} (git checkout -- models) or point CLICKVID_TEST_MODELS_DIR at a directory holding ${name}/`);
+  }
+  return { dir, name };
 }

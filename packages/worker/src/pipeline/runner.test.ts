@@ -147,10 +147,10 @@ describe('PipelineRunner on the random-weight fixture', () => {
 
 const model = testModel();
 
-describe.skipIf(!model)('PipelineRunner on the shipped single-graph model', () => {
+describe('PipelineRunner on the shipped single-graph model', () => {
   it('runs 2.0.0 as a pipeline of one stage, byte for byte as the engine does, whole or in frame chunks', async () => {
-    const registry = ModelRegistry.load(model!.dir, model!.name);
-    const runner = await PipelineRunner.load(loadPipeline(model!.dir, model!.name), { qualities: ['draft'] });
+    const registry = ModelRegistry.load(model.dir, model.name);
+    const runner = await PipelineRunner.load(loadPipeline(model.dir, model.name), { qualities: ['draft'] });
     const engine = new InferenceEngine({ resolveVariant: (n) => registry.variant(n) });
     try {
       const prompt = 'two red circles bouncing on a blue background';
