@@ -1,29 +1,20 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { promtool } from '../../test/promtool.js';
 import { shippedQueries } from './monitoring.js';
 import { exposed, references, unknownIn } from './queries.js';
 
-const dir = new URL('.', import.meta.url).pathname;
-
-/** promtool from Debian's `prometheus` package; the test setup installs it. */
-function promtool(...args: string[]): string {
-  try {
-    return execFileSync('promtool', args, { cwd: dir, encoding: 'utf8', stdio: 'pipe' });
-  } catch (err) {
-    const e = err as { code?: string; stdout?: string; stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('promtool is not on PATH: install the Debian package `prometheus`');
-    throw new Error(`promtool ${args.join(' ')} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
-  }
-}
+const file = (f: string) => new URL(f, import.meta.url).pathname;
 
 describe('monitoring', () => {
-  it('alert rules pass their promtool unit tests: burn-rate alerts fire at 14× burn and not at 1×, cost ignores replica count', () => {
-    expect(promtool('test', 'rules', 'rules.test.yaml', 'cost.test.yaml')).toMatch(/SUCCESS/);
+  it('alert rules pass their promtool unit tests: burn-rate alerts fire at 14× burn and not at 1×, cost ignores replica count', async () => {
+    const r = await promtool(['test', 'rules', file('rules.test.yaml'), file('cost.test.yaml')]);
+    expect(r.code, r.output).toBe(0);
   });
 
-  it('the scrape config and its rules are valid for promtool', () => {
-    expect(promtool('check', 'config', 'prometheus.yaml')).toMatch(/SUCCESS/);
+  it('the scrape config and its rules are valid for promtool', async () => {
+    const r = await promtool(['check', 'config', file('prometheus.yaml')]);
+    expect(r.code, r.output).toBe(0);
   });
 
   it('the dashboard has a query in every panel, unique panel ids, and no panel outside the grid', () => {
