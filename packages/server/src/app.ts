@@ -45,7 +45,10 @@ export async function buildApp(d: Deps, logger: Logger) {
     // /readyz answers 503 by design until a worker is up; that is not a failed request.
     if (reply.statusCode >= 500 && route !== '/readyz') req.log.warn({ route, status: reply.statusCode, ms: reply.elapsedTime }, 'request failed');
   });
-  app.setErrorHandler((err, req, reply) => sendError(req, reply, err));
+  app.setErrorHandler((err, req, reply) => {
+    d.redisAvailability.report(err);
+    return sendError(req, reply, err);
+  });
   app.setNotFoundHandler((req, reply) => sendError(req, reply, new ApiError('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`)));
 
   await app.register(swagger, {
@@ -60,7 +63,7 @@ export async function buildApp(d: Deps, logger: Logger) {
   });
 
   await app.register(opsRoutes(d));
-  const limits = await registerRateLimits(app, d.redis, d.config);
+  const limits = await registerRateLimits(app, d.redis, d.config, d.redisAvailability);
   await app.register(async (content) => {
     content.addHook('onRequest', limits.content);
     await content.register(assetContentRoute(d));
@@ -81,6 +84,8 @@ export async function buildApp(d: Deps, logger: Logger) {
     v1.addHook('onRequest', async (req, reply) => {
       if (!(await d.auth.authenticate(req))) await limits.refuseKey(req, reply, new ApiError('invalid_api_key'));
       await limits.perKey(req, reply);
+      // Redis stopped answering an earlier call: answer now rather than wait out another timeout.
+      if (d.redisAvailability.down) throw new ApiError('service_unavailable', 'Redis is not answering; retry shortly.', { headers: { 'retry-after': '2' } });
     });
     await v1.register(jobRoutes(d));
     await v1.register(assetRoutes(d));

@@ -5,6 +5,7 @@ import {
 import { Authenticator } from './auth.js';
 import { JobEvents } from './events.js';
 import { Idempotency } from './idempotency.js';
+import { RedisAvailability } from './internal/redis-availability.js';
 import { StreamSlots } from './internal/stream-slots.js';
 import { JobsService } from './jobs-service.js';
 import { WebhookTargets } from './internal/webhook-url.js';
@@ -33,6 +34,8 @@ export interface Deps {
   jobs: JobsService;
   /** Where webhooks may go: checked at submit and again at connect time by the sender. */
   webhookTargets: WebhookTargets;
+  /** Whether Redis answers, as the last failed call said: requests stop trying once one call found it gone. */
+  redisAvailability: RedisAvailability;
   close(): Promise<void>;
 }
 
@@ -71,6 +74,7 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
     idempotency: new Idempotency(redis),
     auth,
     streams: new StreamSlots(redis, config.sseMaxStreamsPerTeam),
+    redisAvailability: new RedisAvailability(redis),
     async close() {
       await Promise.allSettled([queues.draft.close(), queues.final.close(), queues.webhooks.close()]);
       await auth.close();

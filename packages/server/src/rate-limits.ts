@@ -5,6 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { ApiError } from './errors.js';
+import type { RedisAvailability } from './internal/redis-availability.js';
 
 /** The app as buildApp makes it (a pino logger, zod types). */
 type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
@@ -25,9 +26,10 @@ const MAX_BLOCKED = 10_000;
  * headers; a refusal is 429 `rate_limited` with `Retry-After`. If Redis fails, the
  * request is let through: the limit protects the service, it is not a reason to stop it.
  */
-export async function registerRateLimits(app: App, redis: Redis, config: Config) {
+export async function registerRateLimits(app: App, redis: Redis, config: Config, availability: RedisAvailability) {
   // global: false: the plugin only provides the Redis-backed counters; the hooks below decide what counts.
-  await app.register(rateLimit, { global: false, redis, nameSpace: 'cv:rl:', skipOnError: true });
+  // Errors come back to enforce(), which lets the request through and tells `availability`.
+  await app.register(rateLimit, { global: false, redis, nameSpace: 'cv:rl:', skipOnError: false });
   const minute = 60_000;
   const perKey = app.createRateLimit({
     timeWindow: minute,
@@ -40,9 +42,9 @@ export async function registerRateLimits(app: App, redis: Redis, config: Config)
 
   return {
     /** After authentication: the key's budget for this kind of request. */
-    perKey: (req: FastifyRequest, reply: FastifyReply) => enforce(perKey, req, reply, isRead(req) ? 'reads' : 'creates'),
+    perKey: (req: FastifyRequest, reply: FastifyReply) => enforce(perKey, req, reply, isRead(req) ? 'reads' : 'creates', availability),
     /** Signed asset downloads (no key): per address. */
-    content: (req: FastifyRequest, reply: FastifyReply) => enforce(content, req, reply, 'downloads'),
+    content: (req: FastifyRequest, reply: FastifyReply) => enforce(content, req, reply, 'downloads', availability),
     /**
      * A request with an unknown or revoked key: counted per address, so a flood of
      * guessed keys turns into cheap 429s. Throws either way.
@@ -54,7 +56,7 @@ export async function registerRateLimits(app: App, redis: Redis, config: Config)
         blocked.delete(req.ip);
       }
       try {
-        await enforce(failedAuth, req, reply, 'failed authentications');
+        await enforce(failedAuth, req, reply, 'failed authentications', availability);
       } catch (err) {
         if (err instanceof ApiError && err.code === 'rate_limited') {
           if (blocked.size >= MAX_BLOCKED) blocked.clear();
@@ -69,8 +71,16 @@ export async function registerRateLimits(app: App, redis: Redis, config: Config)
 
 export type RateLimits = Awaited<ReturnType<typeof registerRateLimits>>;
 
-async function enforce(limiter: Limiter, req: FastifyRequest, reply: FastifyReply, what: string): Promise<void> {
-  const r = await limiter(req);
+async function enforce(limiter: Limiter, req: FastifyRequest, reply: FastifyReply, what: string, availability: RedisAvailability): Promise<void> {
+  // Without Redis there is nothing to count in; the limit protects the service, it is not a reason to stop it.
+  if (availability.down) return;
+  let r: Awaited<ReturnType<Limiter>>;
+  try {
+    r = await limiter(req);
+  } catch (err) {
+    availability.report(err);
+    return;
+  }
   if (r.isAllowed) return;
   reply.header('ratelimit-limit', r.max).header('ratelimit-remaining', r.remaining).header('ratelimit-reset', r.ttlInSeconds);
   if (r.isExceeded) throw limited(what, r.ttlInSeconds, r.max);
