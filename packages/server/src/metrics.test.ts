@@ -10,7 +10,7 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 describe('GET /metrics', () => {
-  it('serves process, HTTP, queue and cluster metrics in a format promtool accepts', async () => {
+  it('serves process and HTTP metrics on /metrics, queue and cluster metrics on /metrics/cluster, both in a format promtool accepts', async () => {
     // Every cluster-wide family gets a sample, as workers would write them, so each one is rendered.
     const tx = t.deps.redis.pipeline();
     for (const name of Object.keys(HISTOGRAMS) as HistogramName[]) t.deps.metrics.cluster.observe(name, { lane: 'draft', quality: 'draft' }, 0.02, tx);
@@ -24,9 +24,17 @@ describe('GET /metrics', () => {
     expect(text).toContain('clickvid_server_process_cpu_seconds_total');
     expect(text).toContain('clickvid_server_nodejs_active_handles');
     expect(text).toMatch(/^clickvid_http_request_duration_seconds_count\{[^}]*route="\/v1\/models"[^}]*\} 1$/m);
-    expect(text).toContain('clickvid_queue_depth{lane="draft"} 0');
-    for (const name of [...Object.keys(HISTOGRAMS), ...Object.keys(COUNTERS)]) expect(text).toContain(`# TYPE ${name} `);
     expect(await promtool(['check', 'metrics'], text)).toEqual({ code: 0, output: '' });
     expect(text).not.toMatch(/^clickvid_server_nodejs_active_\w+_total/m);
+
+    // The cluster-wide series, the same from every replica, on their own path (scraped once).
+    const cluster = await t.app.inject({ url: '/metrics/cluster' });
+    expect(cluster.statusCode).toBe(200);
+    expect(cluster.body).toContain('clickvid_queue_depth{lane="draft"} 0');
+    for (const name of [...Object.keys(HISTOGRAMS), ...Object.keys(COUNTERS)]) {
+      expect(cluster.body).toContain(`# TYPE ${name} `);
+      expect(text).not.toContain(`# TYPE ${name} `);
+    }
+    expect(await promtool(['check', 'metrics'], cluster.body)).toEqual({ code: 0, output: '' });
   });
 });
