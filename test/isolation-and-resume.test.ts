@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { Clickvid } from '@clickvid/sdk';
-import { createRedis, TeamStore } from '@clickvid/core';
+import { createRedis, loadConfig, TeamStore } from '@clickvid/core';
 import type { JobEvent } from '@clickvid/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startStack, waitJob, type Stack } from './harness.js';
@@ -14,7 +14,8 @@ let keyB: string;
 beforeAll(async () => {
   stack = await startStack();
   const redis = createRedis(stack.redisUrl);
-  const teams = new TeamStore(redis);
+  // The team defaults the stack's server runs with.
+  const teams = new TeamStore(redis, loadConfig(stack.env).teamDefaults);
   await teams.ensureTeam('beta');
   keyB = await teams.addApiKey('beta');
   redis.disconnect();

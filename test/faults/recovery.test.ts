@@ -18,11 +18,17 @@ describe('recovery after a worker SIGKILL (two draft workers)', () => {
 
   it("the dead worker's running drafts are started again by the other worker within seconds", async () => {
     const victim = stack.workerProcs[0]!;
-    // Few enough that the surviving worker has free slots: the time measured is redelivery, not queueing.
-    const ids = await submitDrafts(stack, 12, { seed0: 13_000 });
+    // Rounds of a few drafts until the victim is caught holding one: few enough that the
+    // surviving worker has free slots (the time measured is redelivery, not queueing). Drafts
+    // take tens of ms in the engine thread, and either worker may fetch a whole round, so a
+    // single round can finish before the victim is seen holding any.
+    const ids: string[] = [];
     let held: string[] = [];
-    const end = Date.now() + 60_000;
-    while (held.length === 0 && Date.now() < end) held = await heldBy(stack.redisUrl, ids, victim.pid!);
+    for (let round = 0; held.length === 0 && round < 15; round++) {
+      ids.push(...(await submitDrafts(stack, 12, { seed0: 13_000 + round * 100 })));
+      const until = Date.now() + 2_000;
+      while (held.length === 0 && Date.now() < until) held = await heldBy(stack.redisUrl, ids, victim.pid!);
+    }
     expect(held.length).toBeGreaterThan(0);
     victim.kill('SIGKILL');
     await exited(victim);
