@@ -99,9 +99,11 @@ export async function waitDone(stack, id) {
     while ((i = buf.indexOf('\n\n')) >= 0) {
       const block = buf.slice(0, i);
       buf = buf.slice(i + 2);
-      if (block.startsWith('event: done')) {
+      // A block is `id:`, `event:` and `data:` lines, in any order.
+      const lines = block.split('\n');
+      if (lines.includes('event: done')) {
         await reader.cancel().catch(() => {});
-        return JSON.parse(block.split('\n').find((l) => l.startsWith('data: ')).slice(6)).job;
+        return JSON.parse(lines.find((l) => l.startsWith('data: ')).slice(6)).job;
       }
     }
   }
