@@ -25,7 +25,7 @@ const apiKey = `cv_soak_${randomBytes(16).toString('base64url')}`;
 const env = {
   CLICKVID_REDIS_URL: redis.url, CLICKVID_PORT: String(port), CLICKVID_PUBLIC_URL: url, CLICKVID_DATA_DIR: dir,
   CLICKVID_SIGNING_SECRET: randomBytes(32).toString('base64url'), CLICKVID_BOOTSTRAP_API_KEY: apiKey,
-  CLICKVID_LOG_LEVEL: 'error', CLICKVID_RATE_LIMIT_PER_MIN: '10000000', CLICKVID_ALLOW_PRIVATE_WEBHOOKS: 'true',
+  CLICKVID_LOG_LEVEL: 'error', CLICKVID_RATE_LIMIT_PER_MIN: '1000000', CLICKVID_ALLOW_PRIVATE_WEBHOOKS: 'true',
 };
 
 // Webhook receiver: a job is done when its event arrives.
@@ -48,7 +48,8 @@ const hookUrl = `http://127.0.0.1:${hooks.address().port}/hook`;
 
 const server = startService('server', env, { stdio: 'ignore' });
 const workers = Array.from({ length: W }, () => startService('worker', env, { stdio: 'ignore' }));
-await waitReady(url, { timeoutMs: 120_000 });
+// Fails at once, naming the process, if one exits (a bad setting stops it with exit 78).
+await waitReady(url, { timeoutMs: 120_000, procs: [server.proc, ...workers.map((w) => w.proc)] });
 
 const rss = new Map(); // label → [[t, MB]]
 const sample = (label, pid) => {
