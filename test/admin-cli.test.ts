@@ -2,16 +2,14 @@
  * `clickvid admin …`: the built CLI, spawned as an operator runs it, against a real
  * API server (real Redis) listening on a port.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../packages/cli/test/run-cli.js';
 import { testApp } from '../packages/server/src/internal/app.testkit.js';
 
-const BIN = fileURLToPath(new URL('../packages/cli/bin/run.js', import.meta.url));
 const ADMIN_KEY = 'cv_admin_cli_test_0123456789abcdefghij';
 
 let t: Awaited<ReturnType<typeof testApp>>;
@@ -28,15 +26,7 @@ afterAll(async () => {
 });
 
 function cli(args: string[], env: Record<string, string> = { CLICKVID_ADMIN_KEY: ADMIN_KEY }) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, CLICKVID_API_URL: url, XDG_CONFIG_HOME: join(dir, 'xdg'), ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, { cwd: dir, env: { CLICKVID_API_URL: url, XDG_CONFIG_HOME: join(dir, 'xdg'), ...env } });
 }
 const json = async (args: string[]) => {
   const r = await cli([...args, '--json']);

@@ -7,11 +7,10 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeStack, VIDEO_BYTES, type FakeStack } from '../test/fake-stack.js';
+import { CLI_BIN, runCli, type CliRun } from '../test/run-cli.js';
 
-const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 
 let stack: FakeStack;
 let dir: string;
@@ -24,20 +23,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[], env: Record<string, string> = {}, cwd = dir): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...process.env, CLICKVID_API_URL: stack.url, CLICKVID_API_KEY: stack.apiKey, XDG_CONFIG_HOME: join(dir, 'xdg'), XDG_CACHE_HOME: join(dir, 'cache'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[], env: Record<string, string> = {}, cwd = dir): Promise<CliRun> {
+  const base = { CLICKVID_API_URL: stack.url, CLICKVID_API_KEY: stack.apiKey, XDG_CONFIG_HOME: join(dir, 'xdg'), XDG_CACHE_HOME: join(dir, 'cache') };
+  return runCli(args, { cwd, env: { ...base, ...env } });
 }
 
 describe('clickvid CLI (built by the global setup)', () => {
@@ -149,7 +137,7 @@ describe('clickvid CLI (built by the global setup)', () => {
     expect(piped.stderr).toBe('');
     // On a pseudo-terminal (script(1)) the same command draws one on stderr.
     // A fresh pty reports 0 columns, and the CLI draws no spinner on a terminal of unknown width.
-    const cmd = ['stty cols 100 rows 30;', process.execPath, BIN, 'generate', "'red circle'", '--wait', '--out', join(dir, 'tty.mp4')].join(' ');
+    const cmd = ['stty cols 100 rows 30;', process.execPath, CLI_BIN, 'generate', "'red circle'", '--wait', '--out', join(dir, 'tty.mp4')].join(' ');
     // Not spawnSync: the fake API answers from this process's event loop.
     const tty = await new Promise<{ status: number | null; stdout: string }>((resolve, reject) => {
       const child = spawn('script', ['-qec', cmd, '/dev/null'], {
