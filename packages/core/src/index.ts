@@ -9,6 +9,7 @@ export { WebhookOutbox, OUTBOX_CLAIM_IDLE_MS } from './outbox.js';
 export { dailyQuotaSeconds } from './quota.js';
 export { ModelManifest, type ManifestTier, type ManifestVariant } from './manifest.js';
 export { Tokenizer, type TextSpec, type Tokens } from './tokenizer.js';
+export { CostEstimator } from './cost-calibration.js';
 export { ModelRegistry, ModelError, mulberry32, sha256File, type EncodedPrompt, type ResolvedVariant } from './model-registry.js';
 export type { Storage, PutOptions } from './storage/types.js';
 export { LocalStorage } from './storage/local.js';

@@ -43,6 +43,8 @@ export const keys = {
   /** Hash: usage counters for a team and UTC day, in integer micro-units; `reserved_us` holds open quota reservations. */
   usage: (team: string, day: string) => `cv:usage:${team}:${day}`,
   /** String (JSON): the output of a content key, for the output cache. */
+  /** Hash: per `<model id>@<version>/<quality>`, the running average of metered ÷ estimated GPU-seconds (CostEstimator). */
+  costCalibration: () => 'cv:cost-calibration',
   outputCache: (contentKey: string) => `cv:cache:${contentKey}`,
   /** Sorted set of live workers, scored by last heartbeat (ms). */
   workers: () => 'cv:workers',

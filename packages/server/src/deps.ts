@@ -1,5 +1,5 @@
 import {
-  AssetStore, createQueues, createRedis, createServerRedis, createStorage, redisReady, JobLifecycle, JobStore, ModelRegistry, OutputCache, TeamStore, UsageLedger,
+  AssetStore, CostEstimator, createQueues, createRedis, createServerRedis, createStorage, redisReady, JobLifecycle, JobStore, ModelRegistry, OutputCache, TeamStore, UsageLedger,
   type Config, type Queues, type Redis, type Storage,
 } from '@clickvid/core';
 import { Authenticator } from './auth.js';
@@ -23,6 +23,8 @@ export interface Deps {
   auth: Authenticator;
   ledger: UsageLedger;
   registry: ModelRegistry;
+  /** The registry's estimates scaled by what jobs were metered: quotas reserve these. */
+  estimator: CostEstimator;
   storage: Storage;
   queues: Queues;
   cache: OutputCache;
@@ -68,14 +70,17 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   const events = new JobEvents(sub);
   await events.start();
   const webhookTargets = new WebhookTargets({ allowPrivate: config.allowPrivateWebhooks });
-  const jobs = new JobsService({ config, redis, store, lifecycle, registry, queues, cache, storage, metrics, webhookTargets, ledger });
+  const estimator = new CostEstimator(redis, registry);
+  await estimator.start();
+  const jobs = new JobsService({ config, redis, store, lifecycle, registry, estimator, queues, cache, storage, metrics, webhookTargets, ledger });
   return {
-    config, redis, sub, store, lifecycle, assets, teams, ledger, registry, storage, queues, cache, metrics, events, jobs, webhookTargets,
+    config, redis, sub, store, lifecycle, assets, teams, ledger, registry, estimator, storage, queues, cache, metrics, events, jobs, webhookTargets,
     idempotency: new Idempotency(redis),
     auth,
     streams: new StreamSlots(redis, config.sseMaxStreamsPerTeam),
     redisAvailability: new RedisAvailability(redis),
     async close() {
+      estimator.stop();
       await Promise.allSettled([queues.draft.close(), queues.final.close(), queues.webhooks.close()]);
       await auth.close();
       await storage.close?.();

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
-import { Metadata, METADATA_MAX_KEYS, type GenerateRequest, type Job, type Quality } from '@clickvid/contracts';
+import { Metadata, METADATA_MAX_KEYS, type EffectiveParams, type GenerateRequest, type Job, type Quality } from '@clickvid/contracts';
 import {
-  contentKey, creditsThisMonth, dailyQuotaSeconds, keys, laneFor, liveWorkers, newId, round,
+  contentKey, creditsThisMonth, type CostEstimator, dailyQuotaSeconds, keys, laneFor, liveWorkers, newId, round,
   type Config, type JobLifecycle, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
   type Storage, type StoredJob, type Team, type UsageLedger,
 } from '@clickvid/core';
@@ -20,6 +20,7 @@ export interface JobsServiceDeps {
   store: JobStore;
   lifecycle: JobLifecycle;
   registry: ModelRegistry;
+  estimator: CostEstimator;
   queues: Queues;
   cache: OutputCache;
   storage: Storage;
@@ -35,12 +36,12 @@ export interface JobsServiceDeps {
  */
 export class JobsService {
   private readonly writer: JobWriter;
-  /** The measured estimate a draft job carries at the tier's defaults (inference at batch 1 plus encode). */
-  private readonly draftMsPerVideo: number;
+  /** The draft tier's defaults, whose estimate the predicted wait counts per queued job. */
+  private readonly draftDefaults: EffectiveParams;
 
   constructor(private readonly d: JobsServiceDeps) {
     this.writer = new JobWriter(d);
-    this.draftMsPerVideo = d.registry.estimateSeconds('draft', d.registry.resolveParams('draft', {}, () => 0)) * 1000;
+    this.draftDefaults = d.registry.resolveParams('draft', {}, () => 0);
   }
 
   /** A team's job, or 404 (another team's job is indistinguishable from none). */
@@ -182,7 +183,7 @@ export class JobsService {
     }
 
     // The quota is checked, and the estimate reserved against it, by the accept script.
-    const estimateS = registry.estimateSeconds(spec.quality, params);
+    const estimateS = this.d.estimator.seconds(spec.quality, params);
 
     const budget = team.settings.monthly_credits;
     if (budget !== null && (await creditsThisMonth(this.d.ledger, team.id)) + estimateS * config.creditsPerGpuSecond > budget) {
@@ -227,7 +228,7 @@ export class JobsService {
    */
   private async predictedWaitMs(lane: 'draft' | 'final'): Promise<number> {
     const { depth, workers } = await this.laneSnapshot(lane);
-    return (depth * this.draftMsPerVideo) / workers;
+    return (depth * this.d.estimator.seconds('draft', this.draftDefaults) * 1000) / workers;
   }
 
   private readonly snapshots = new Map<string, { at: number; value: Promise<{ depth: number; workers: number }> }>();

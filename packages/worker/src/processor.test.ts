@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from '@clickvid/contracts';
 import {
-  AssetStore, JobLifecycle, JobStore, LocalStorage, ModelRegistry, createLogger, createRedis, newId, type Redis, type RenderJobData,
+  AssetStore, CostEstimator, JobLifecycle, keys, JobStore, LocalStorage, ModelRegistry, createLogger, createRedis, newId, type Redis, type RenderJobData,
 } from '@clickvid/core';
 import type { Job as BullJob } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
@@ -114,6 +114,17 @@ describe('processor', () => {
     const job = (await store.get(id))!.job;
     expect(job).toMatchObject({ status: 'canceled', assets: null, usage: null });
     expect(await d.metrics.registry.getSingleMetricAsString('clickvid_encode_seconds')).not.toMatch(/_count\{[^}]*\} [1-9]/);
+  });
+
+  it('a rendered job tells the estimator what it was metered, so the next estimate follows', async () => {
+    const estimator = new CostEstimator(redis, registry);
+    await redis.del(keys.costCalibration());
+    const { id, bull } = await create('a blue square');
+    expect(await createProcessor('draft', { ...deps(), estimator })(bull)).toMatchObject({ status: 'succeeded' });
+    const job = (await store.get(id))!.job;
+    await estimator.refresh();
+    const expected = job.usage!.gpu_seconds / registry.estimateSeconds('draft', job.params);
+    expect(estimator.factor(job.model, 'draft')).toBeCloseTo(Math.min(20, Math.max(0.05, expected)), 3);
   });
 
   it('a job delivered twice (a lost lock) keeps the winner\'s files: one success, its assets readable', async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ERROR_CATALOGUE, type Job, type Lane, type ModelRef, type Usage } from '@clickvid/contracts';
 import {
   assetsFromCache, attemptKey, ATTEMPT_FILES, CACHE_HIT_USAGE, contentKey, crashAt, newId, round,
-  type AssetRecord, type Attempt, type CachedOutput, type Config, type JobLifecycle, type Logger, type ModelRegistry,
+  type AssetRecord, type Attempt, type CostEstimator, type CachedOutput, type Config, type JobLifecycle, type Logger, type ModelRegistry,
   type OutputCache, type RenderJobData, type ResolvedVariant, type Storage,
 } from '@clickvid/core';
 import type { Job as BullJob } from 'bullmq';
@@ -29,6 +29,8 @@ export function outputCacheHook(cache: OutputCache, storage: Storage): RenderCac
 export interface ProcessorDeps {
   config: Pick<Config, 'creditsPerGpuSecond'> & Partial<Pick<Config, 'crashPoint'>>;
   registry: ModelRegistry;
+  /** Told what each rendered job was metered, so the servers' estimates (and quota reservations) follow the meter. */
+  estimator?: Pick<CostEstimator, 'observe'>;
   /** Every state change of the job, fenced by the attempt's token. */
   lifecycle: JobLifecycle;
   storage: Storage;
@@ -189,6 +191,7 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   // Files of attempts that lost (a crashed or stalled delivery) are nobody's assets.
   if (done.losers.length) await removeAttemptFiles(d, jobId, done.losers, log);
   d.metrics.jobsTotal.inc({ lane, outcome: 'succeeded' });
+  d.estimator?.observe(ref, job.quality, p, usage.gpu_seconds).catch((err: unknown) => log.warn({ err }, 'could not record the cost calibration'));
   log.info({ batch: share.batchSize, units: share.units, inference_s: usage.breakdown.inference_s, encode_s: usage.breakdown.encode_s, warm: enc.warm, encodeGroup: enc.groupSize }, 'job succeeded');
   return { status: 'succeeded', gpu_seconds: usage.gpu_seconds, batch_size: share.batchSize, cache_hit: false };
 }

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import type { Lane, Quality } from '@clickvid/contracts';
 import {
-  ClusterMetrics, JobLifecycle, OutputCache, QUEUE_NAMES, WebhookOutbox, createRedis, laneFor, startHeartbeat,
+  ClusterMetrics, CostEstimator, JobLifecycle, OutputCache, QUEUE_NAMES, WebhookOutbox, createRedis, laneFor, startHeartbeat,
   type Config, type Logger, type ModelRegistry, type Redis, type RenderJobData, type Storage, type WebhookJobData,
 } from '@clickvid/core';
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
@@ -119,6 +119,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
     const deps = {
       config, registry, lifecycle, storage, encoder, metrics,
+      estimator: new CostEstimator(redis, registry),
       engine: watched(engine, watchdog),
       logger: logger.child({ worker: id }),
       cache: opts.cache === false ? null : outputCacheHook(new OutputCache(redis, config.jobTtlS), storage),
