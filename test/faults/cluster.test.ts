@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startStack, type Stack } from '../harness.js';
 import { bullView, expectTwoEach, FAULT_ENV, ledgerTotals, micros, waitAll } from './lib.js';
 
-const QUOTA_S = 0.5;
+/** Jobs submitted: 60 in `npm test`, 1,000 in bench/faults-long.mjs. */
+const JOBS = Number(process.env.CLICKVID_FAULT_CLUSTER_JOBS ?? 60);
+/** A quota that refuses some of them, whatever their number. */
+const QUOTA_S = 0.5 * (JOBS / 60);
 
 describe('two API servers, three workers, one Redis', () => {
   let stack: Stack;
@@ -18,19 +21,19 @@ describe('two API servers, three workers, one Redis', () => {
   });
   afterAll(async () => stack?.stop());
 
-  it('each job succeeds and is metered once; the quota holds across both servers', async () => {
+  it(`${JOBS} jobs: each succeeds and is metered once; the quota holds across both servers`, { timeout: 60_000 + JOBS * 1000 }, async () => {
     const servers = [stack, { url: second.url, apiKey: stack.apiKey }];
     const res = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => api(servers[i % 2]!, 'POST', '/v1/generate', { prompt: 'a blue square moving left', seed: 20_000 + i })),
+      Array.from({ length: JOBS }, (_, i) => api(servers[i % 2]!, 'POST', '/v1/generate', { prompt: 'a blue square moving left', seed: 20_000 + i })),
     );
     const accepted = res.filter((r) => r.status === 202).map((r) => r.body);
     const refused = res.filter((r) => r.status === 429);
-    expect(accepted.length + refused.length).toBe(60);
+    expect(accepted.length + refused.length).toBe(JOBS);
     const reserved = accepted.reduce((s, j) => s + micros(j.estimate.gpu_seconds), 0);
     console.log(`[faults] cluster: ${accepted.length} accepted (${reserved / 1e6} GPU-s reserved of ${QUOTA_S}), ${refused.length} refused`);
     expect(reserved).toBeLessThanOrEqual(micros(QUOTA_S));
     expect(refused.length).toBeGreaterThan(0);
-    const jobs = await waitAll(stack, accepted.map((j) => j.id), 180_000);
+    const jobs = await waitAll(stack, accepted.map((j) => j.id), 180_000 + JOBS * 1000);
     for (const j of jobs) if (j.status !== 'succeeded') j.error.bull = await bullView(stack.redisUrl, j.id);
     expect(jobs.map((j) => (j.status === 'succeeded' ? j.status : `${j.status}: ${JSON.stringify(j.error)}`))).toEqual(accepted.map(() => 'succeeded'));
     await expectTwoEach(stack, accepted.map((j) => j.id));
