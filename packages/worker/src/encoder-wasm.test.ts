@@ -182,9 +182,9 @@ describe('Encoder: WASM for small clips, ffmpeg for the rest', () => {
     const enc = new Encoder({ warmPerSpec: 1 });
     encoders.push(enc);
     const draft: EncodeSpec = { width: 128, height: 128, fps: 8, frames: 16 };
-    enc.prewarm(draft);
+    const warming = enc.prewarm(draft);
     expect(enc.warmCount).toBe(1);
-    await new Promise((r) => setTimeout(r, 1000));
+    await warming;
     const res = await enc.encode(draft, flatClip(128, 128, 16));
     expect(res).toMatchObject({ via: 'wasm', warm: true });
     expect(enc.warmCount).toBe(1); // untouched
@@ -194,8 +194,7 @@ describe('Encoder: WASM for small clips, ffmpeg for the rest', () => {
     const enc = new Encoder({ warmPerSpec: 1 });
     encoders.push(enc);
     const spec: EncodeSpec = { width: 128, height: 128, fps: 8, frames: 16, preset: 'ultrafast' };
-    enc.prewarm(spec);
-    await new Promise((r) => setTimeout(r, 1000)); // WASM compiled, ffmpeg started
+    await enc.prewarm(spec); // WASM compiled, ffmpeg started
     for (const [n, via, group] of [[8, 'wasm', 1], [10, 'ffmpeg', 10]] as const) {
       const clips = Array.from({ length: n }, (_, k) => flatClip(128, 128, 16, k));
       const out = await Promise.all(clips.map((c) => enc.encode(spec, c)));

@@ -1,11 +1,12 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { WorkerError } from './errors.js';
 import { faststart } from './internal/faststart.js';
 import { Mutex } from './internal/mutex.js';
 import { encodePng } from './internal/png.js';
-import { WASM_THREAD_SOURCE } from './internal/wasm-thread.js';
+import { startThread } from './internal/threads.js';
+import type { WasmThreadData } from './wasm-thread.js';
 
 export interface WasmEncoderOptions {
   /** H.264 quantiser, 10 (best) … 51. @defaultValue 22 */
@@ -177,7 +178,7 @@ export class WasmEncoder {
     } catch {
       modulePath = 'h264-mp4-encoder'; // not installed: the thread's require fails, and the start counts as failed
     }
-    const worker = new Worker(WASM_THREAD_SOURCE, { eval: true, workerData: { modulePath } });
+    const worker = startThread('wasm-thread', { modulePath } satisfies WasmThreadData);
     let readyResolve!: () => void;
     let readyReject!: (e: Error) => void;
     const t: Thread = {

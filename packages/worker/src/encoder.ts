@@ -194,12 +194,13 @@ export class Encoder {
   /**
    * Starts warm processes for a spec now (e.g. each tier's at worker start-up), and the WASM
    * encoder too when lone clips of the spec go there (batches of it may still go to ffmpeg).
+   * Settles once the WASM is compiled (it never rejects: a WASM that cannot start is given up for ffmpeg).
    */
-  prewarm(spec: EncodeSpec): void {
-    if (this.usesWasm(spec)) void this.#wasm!.warm();
+  prewarm(spec: EncodeSpec): Promise<void> {
     const key = specKey(spec);
     this.#specs.set(key, spec);
     this.#refill(key);
+    return this.usesWasm(spec) ? this.#wasm!.warm() : Promise.resolve();
   }
 
   /**

@@ -1,10 +1,11 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ErrorCode } from '@clickvid/contracts';
 import type { EngineThreadOptions, FromThread, PipelineRenderRequest, ThreadVariant, ToThread, UnitReport } from './engine-protocol.js';
 
 export type { PipelineRenderRequest };
 import type { VariantFile } from './engine.js';
 import { WorkerError } from './errors.js';
+import { startThread } from './internal/threads.js';
 import { FRAME_QUANTUM, type UnitLane } from './step-scheduler.js';
 
 export interface ScheduledEngineOptions {
@@ -215,7 +216,7 @@ export class ScheduledEngine {
 
   #start(): Worker {
     if (this.#thread) return this.#thread;
-    const t = spawnThread(this.#threadOptions);
+    const t = startThread('engine-thread', this.#threadOptions);
     t.on('message', (msg: FromThread) => this.#onMessage(msg));
     const fail = (why: string) => {
       if (this.#thread === t) this.#thread = null;
@@ -259,17 +260,4 @@ export class ScheduledEngine {
         return;
     }
   }
-}
-
-/**
- * Starts engine-thread.js beside this file. Run from the TypeScript sources (vitest), the thread
- * is the .ts module, loaded through tsx's loader (a worker does not inherit the test runner's
- * transform).
- */
-function spawnThread(workerData: EngineThreadOptions): Worker {
-  if (import.meta.url.endsWith('.ts')) {
-    const entry = new URL('./engine-thread.ts', import.meta.url).href;
-    return new Worker(new URL('./internal/ts-thread.mjs', import.meta.url), { workerData, argv: [entry] });
-  }
-  return new Worker(new URL('./engine-thread.js', import.meta.url), { workerData });
 }

@@ -1,4 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startThread } from './internal/threads.js';
+import type { WatchdogState } from './watchdog-thread.js';
 
 /**
  * Ends the process when work that should make progress stops making it: a hung native
@@ -13,16 +15,22 @@ import { Worker } from 'node:worker_threads';
  * around each inference call.
  */
 export class Watchdog {
-  /** [armed count, deadline in ms since `base`]. */
   private readonly state = new BigInt64Array(new SharedArrayBuffer(16));
   private readonly base = Date.now();
   private readonly thread: Worker | null;
+  /** Settles once the thread checks the deadline (at once when the watchdog is off). */
+  readonly ready: Promise<void>;
 
   /** @param timeoutMs how long work may go unfed; 0 turns the watchdog off. */
   constructor(private readonly timeoutMs: number) {
-    this.thread = timeoutMs > 0 ? new Worker(`(${watchdogThread.toString()})()`, { eval: true, workerData: { state: this.state, base: this.base } }) : null;
-    // Never what keeps a process alive.
-    this.thread?.unref();
+    this.thread = timeoutMs > 0 ? startThread('watchdog-thread', { state: this.state, base: this.base } satisfies WatchdogState) : null;
+    const t = this.thread;
+    this.ready = t ? new Promise((resolve, reject) => {
+      t.once('message', () => resolve());
+      t.once('error', reject);
+    }) : Promise.resolve();
+    // Never what keeps a process alive, once it runs (until then, it keeps `ready` answerable).
+    this.ready.then(() => t?.unref(), () => undefined);
   }
 
   /** Starts watching one piece of work; answers its disarm. */
@@ -45,24 +53,4 @@ export class Watchdog {
   async close(): Promise<void> {
     await this.thread?.terminate();
   }
-}
-
-/**
- * The thread's body, run from its source text (a `.ts` file cannot be loaded as a thread
- * under the test runner). Plain CommonJS; only Node built-ins.
- */
-function watchdogThread(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { writeSync } = require('node:fs') as typeof import('node:fs');
-  const { state, base } = workerData as { state: BigInt64Array; base: number };
-  setInterval(() => {
-    if (Atomics.load(state, 0) <= 0n) return;
-    const late = Date.now() - base - Number(Atomics.load(state, 1));
-    if (late <= 0) return;
-    // Written synchronously from this thread: the main thread may be the one that is stuck.
-    writeSync(2, `clickvid worker: watchdog: work made no progress for ${late} ms past its limit; ending the process so its jobs are redelivered\n`);
-    process.kill(process.pid, 'SIGKILL');
-  }, 100);
 }

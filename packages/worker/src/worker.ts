@@ -106,6 +106,8 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
   const closers: (() => Promise<unknown>)[] = [];
   try {
+    // No job before the watchdog checks: a first inference that hangs must end the process too.
+    await watchdog.ready;
     if (opts.warm ?? true) {
       for (const q of QUALITIES.filter((quality) => lanes.includes(laneFor(quality)))) {
         const tier = registry.tier(q);
@@ -113,7 +115,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         // A missing file or a sha256 mismatch stops the worker here, before it takes a job it could only fail.
         await engine.warm(tier.variant);
         const frames = Math.max(1, Math.round(tier.duration_s * tier.fps));
-        encoder.prewarm({ width: v.width, height: v.height, fps: tier.fps, frames, preset: PRESET[laneFor(q)], nice: ENCODE_NICE[laneFor(q)] });
+        await encoder.prewarm({ width: v.width, height: v.height, fps: tier.fps, frames, preset: PRESET[laneFor(q)], nice: ENCODE_NICE[laneFor(q)] });
       }
     }
 
