@@ -64,6 +64,10 @@ TIERS = {
     'final': dict(denoiser='fp32', steps=12, guidance_scale=4.0, width=128, height=128, frames=25, max_frames=49, fps=12, max_batch=4),
 }
 
+# Refine-on-promote: a final promoted from a draft starts from the draft's latents, upsampled to
+# its own latent shape, noised to sigma 0.6 with its seed noise, and denoised in 6 steps from there.
+REFINE = {'upsample': 'trilinear', 'start_sigma': 0.6, 'steps': 6}
+
 
 def attention(q, k, v, heads):
     """Scaled dot-product attention written out: exports to plain MatMul/Softmax at opset 13."""
@@ -282,6 +286,7 @@ def main():
                    'noise': {'generator': 'mulberry32', 'distribution': 'normal'}},
         'scheduler': {'type': 'flow_match_euler', **ref('scheduler/scheduler_config.json')},
         'guidance': {'mode': 'cfg', 'unconditional_prompt': ''},
+        'refine': REFINE,
         'tiers': TIERS,
     }
     with open(os.path.join(HERE, 'manifest.json'), 'w') as f:

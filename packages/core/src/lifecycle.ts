@@ -12,8 +12,11 @@ import { ledgerField, LEDGER_TTL_S, toMicros, utcDay } from './usage-ledger.js';
 
 /** Files of one attempt live under their own prefix, so attempts never touch each other's files. */
 export const attemptKey = (jobId: string, token: string, file: string) => `jobs/${jobId}/${token}/${file}`;
-/** The files a rendering attempt stores. */
-export const ATTEMPT_FILES = ['video.mp4', 'poster.png'] as const;
+/**
+ * The files a rendering attempt stores: the video, its poster, and the latents the job ended with
+ * (a draft's, for a final promoted from it to start from; see the worker's start-latents.ts).
+ */
+export const ATTEMPT_FILES = ['video.mp4', 'poster.png', 'latents.f32'] as const;
 
 export interface AcceptSpec {
   job: Job;

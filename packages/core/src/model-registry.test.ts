@@ -84,8 +84,23 @@ describe('ModelRegistry', () => {
     expect(fixture().sceneOverflow(['three', 'red', 'circle'])).toBeNull(); // no scene limits in the manifest
   });
 
-  it('names the pipeline form instead of listing the single-graph fields it lacks', () => {
-    expect(() => ModelRegistry.load(path.join(import.meta.dirname, '../../../models'), 'pipeline-fixture')).toThrow(/holds a pipeline-form manifest/);
+  it('serves a pipeline-form model: a variant per precision and size, frames on the latent rule, one hash over its files', () => {
+    const r = ModelRegistry.load(path.join(import.meta.dirname, '../../../models'), 'pipeline-fixture');
+    expect(r.form).toBe('pipeline');
+    expect(Object.keys(r.manifest.variants).sort()).toEqual(['fp32-128', 'fp32-96', 'int8-64']);
+    expect(r.tier('draft')).toMatchObject({ variant: 'int8-64', fps: 8, duration_s: 9 / 8, max_duration_s: 17 / 8, max_batch: 8 });
+    const p = r.pipeline;
+    const files = [p.textEncoder!.variants.get('default')!, p.denoiser!.variants.get('int8')!, p.decoder.variants.get('default')!, p.schedulerFile!];
+    const sha = createHash('sha256').update(JSON.stringify(files.map((f) => f.sha256))).digest('hex');
+    expect(r.modelRef('draft')).toEqual({ id: 'pipeline-fixture', version: p.version, variant: 'int8-64', sha256: sha });
+    expect(r.modelRef('final').sha256).not.toBe(sha); // another denoiser variant
+    // Frames follow the latent's 8k+1 rule: 2 s at 8 fps is 16 frames, rendered as 17; more than the tier's most is refused.
+    expect(r.resolveParams('draft', {}, () => 5)).toMatchObject({ frames: 9, width: 64, height: 64, fps: 8, seed: 5 });
+    expect(r.resolveParams('draft', { duration_s: 2 }, () => 5)).toMatchObject({ frames: 17, duration_s: 17 / 8 });
+    expect(() => r.resolveParams('draft', { duration_s: 2, fps: 24 }, () => 5)).toThrow(expect.objectContaining({ code: 'unsupported_parameter', param: 'duration_s' }));
+    expect(r.encodePrompt('a grey circle moving left').normalized).toBe('a white circle moving left');
+    expect(r.aspectRatios()).toEqual(['1:1']);
+    expect(() => r.noise(1)).toThrow(/draws the latents/);
   });
 
   it('verifies variant files against their sha256', async () => {

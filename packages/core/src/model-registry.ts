@@ -1,22 +1,25 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AspectRatio, EffectiveParams, ModelRef, Quality } from '@clickvid/contracts';
 import { ModelManifest, type ManifestTier, type ManifestVariant } from './manifest.js';
+import { ModelError, sha256File } from './model-error.js';
 import { Tokenizer, type Tokens } from './tokenizer.js';
 import { seededNoise } from './noise.js';
+import { loadPipeline, snapFrames, type Pipeline } from './pipeline.js';
 
-export class ModelError extends Error {
-  constructor(
-    readonly code: 'model_unavailable' | 'prompt_not_understood' | 'unsupported_parameter',
-    message: string,
-    readonly param?: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-    this.name = 'ModelError';
-  }
-}
+export { ModelError, sha256File };
+
+/**
+ * What the registry serves, whichever form the manifest has: the single graph's manifest as
+ * written, or a pipeline's seen the same way (see {@link servedPipeline}). `noise` is the single
+ * graph's seed vector; a pipeline draws its latents in the worker.
+ */
+export type ServedManifest = Pick<ModelManifest, 'id' | 'version' | 'description' | 'text' | 'variants' | 'tiers'> & {
+  noise: ModelManifest['noise'] | null;
+};
+
+const QUALITIES = ['draft', 'standard', 'final'] as const;
 
 export interface EncodedPrompt {
   /** Token ids, padded to max_tokens. */
@@ -47,8 +50,10 @@ export class ModelRegistry {
   private readonly verified = new Map<string, Promise<void>>();
 
   private constructor(
-    readonly manifest: ModelManifest,
+    readonly manifest: ServedManifest,
     readonly dir: string,
+    /** Both forms as one pipeline view (packages/core pipeline.ts): what the worker runs. */
+    readonly pipeline: Pipeline,
   ) {
     this.tokenizer = new Tokenizer(manifest.text);
     for (const [q, tier] of Object.entries(manifest.tiers)) {
@@ -56,22 +61,21 @@ export class ModelRegistry {
     }
   }
 
-  /** Reads models/<name>/manifest.json. Throws ModelError(model_unavailable) with the reason. */
+  /**
+   * Reads models/<name>/manifest.json in either form (single graph or pipeline) through
+   * {@link loadPipeline}. Throws ModelError(model_unavailable) with the reason.
+   */
   static load(modelsDir: string, name: string): ModelRegistry {
-    const dir = path.resolve(modelsDir, name);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-    } catch (err) {
-      throw new ModelError('model_unavailable', `cannot read ${path.join(dir, 'manifest.json')}: ${(err as Error).message}`);
-    }
-    if ((raw as { format?: unknown } | null)?.format === 'pipeline') {
-      // Said plainly, rather than as a list of the single-graph fields the pipeline form lacks.
-      throw new ModelError('model_unavailable', `${dir} holds a pipeline-form manifest; this registry serves single-graph models only (read it with loadPipeline)`);
-    }
-    const parsed = ModelManifest.safeParse(raw);
-    if (!parsed.success) throw new ModelError('model_unavailable', `bad manifest in ${dir}: ${parsed.error.message}`);
-    return new ModelRegistry(parsed.data, dir);
+    const pipeline = loadPipeline(modelsDir, name);
+    if (pipeline.form === 'pipeline') return new ModelRegistry(servedPipeline(pipeline), pipeline.dir, pipeline);
+    // The single graph as written (loadPipeline has parsed it once already; this keeps its noise and tensors).
+    const manifest = ModelManifest.parse(JSON.parse(readFileSync(path.join(pipeline.dir, 'manifest.json'), 'utf8')));
+    return new ModelRegistry(manifest, pipeline.dir, pipeline);
+  }
+
+  /** `graph`: one ONNX graph from tokens, seed noise and frame times (2.0.0); `pipeline`: text encoder → denoiser steps → decoder. */
+  get form(): Pipeline['form'] {
+    return this.pipeline.form;
   }
 
   get id(): string {
@@ -199,8 +203,9 @@ export class ModelRegistry {
     return this.tokenizer.contentWords();
   }
 
-  /** The seed's noise vector, exactly as the model was trained to read it. */
+  /** The seed's noise vector, exactly as the model was trained to read it (the single graph's input). */
   noise(seed: number): Float32Array {
+    if (this.manifest.noise === null) throw new ModelError('model_unavailable', `${this.id} is a pipeline: its worker draws the latents from the seed`);
     const { dim, distribution } = this.manifest.noise;
     return seededNoise(seed, dim, distribution);
   }
@@ -242,7 +247,18 @@ export class ModelRegistry {
     }
     const fps = req.fps ?? tier.fps;
     if (fps > 30) throw new ModelError('unsupported_parameter', 'fps is at most 30.', 'fps', { max: 30 });
-    const frames = Math.max(1, Math.round(duration * fps));
+    let frames = Math.max(1, Math.round(duration * fps));
+    const { latent } = this.pipeline;
+    if (latent !== null) {
+      // A pipeline renders the frame counts its latent allows (e.g. 8k+1), up to the tier's most.
+      frames = snapFrames(latent, frames);
+      const max = this.pipeline.tiers[quality].maxFrames;
+      if (frames > max) {
+        throw new ModelError('unsupported_parameter', `${quality} renders at most ${max} frames; ${duration} s at ${fps} fps is ${frames}.`, 'duration_s', {
+          max_frames: max,
+        });
+      }
+    }
     return {
       duration_s: frames / fps,
       fps,
@@ -268,6 +284,46 @@ export class ModelRegistry {
   }
 }
 
+/**
+ * A pipeline as the server and the single-graph code paths see a model: the word tokenizer as its
+ * text spec, and one variant per (denoiser precision, resolution) its tiers render, named like
+ * 2.0.0's (`int8-64`, `fp32-128`). A variant's sha256 is the sha256 of the sha256s of every file
+ * that makes its pixels (text encoder, denoiser variant, decoder, scheduler config), so the output
+ * cache and `job.model` change whenever any of them does.
+ */
+export function servedPipeline(p: Pipeline): ServedManifest {
+  if (p.tokenizer.type !== 'words') {
+    throw new ModelError('model_unavailable', `${p.id}: a tokenizer.json tokenizer cannot be served yet (no tokenizer library runs it here)`);
+  }
+  const { type: _type, ...text } = p.tokenizer;
+  const variants: Record<string, ManifestVariant> = {};
+  const tiers = {} as Record<Quality, ManifestTier>;
+  for (const q of QUALITIES) {
+    const t = p.tiers[q];
+    const denoiser = p.denoiser?.variants.get(t.variants.denoiser ?? '');
+    const files = [p.textEncoder?.variants.get(t.variants.textEncoder ?? ''), denoiser, p.decoder.variants.get(t.variants.decoder), p.schedulerFile];
+    if (denoiser === undefined || files.some((f) => f == null)) throw new ModelError('model_unavailable', `${p.id}: tier ${q} names a file the manifest lacks`);
+    const name = `${t.variants.denoiser}-${t.width === t.height ? t.width : `${t.width}x${t.height}`}`;
+    variants[name] = {
+      file: denoiser.file,
+      sha256: createHash('sha256').update(JSON.stringify(files.map((f) => f!.sha256))).digest('hex'),
+      bytes: files.reduce((n, f) => n + f!.bytes, 0),
+      precision: denoiser.precision ?? t.variants.denoiser!,
+      width: t.width,
+      height: t.height,
+    };
+    tiers[q] = {
+      variant: name,
+      fps: t.fps,
+      duration_s: t.frames / t.fps,
+      max_duration_s: t.maxFrames / t.fps,
+      max_batch: t.maxBatch,
+      ms_per_video: { ...t.msPerVideo },
+    };
+  }
+  return { id: p.id, version: p.version, description: p.description, text: { ...text }, noise: null, variants, tiers };
+}
+
 function ratioOf(w: number, h: number): AspectRatio {
   const r = w / h;
   if (Math.abs(r - 16 / 9) < 0.02) return '16:9';
@@ -276,12 +332,3 @@ function ratioOf(w: number, h: number): AspectRatio {
   return '1:1';
 }
 
-export function sha256File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(file)
-      .on('data', (d) => h.update(d))
-      .on('end', () => resolve(h.digest('hex')))
-      .on('error', reject);
-  });
-}

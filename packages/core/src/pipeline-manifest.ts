@@ -152,6 +152,20 @@ const Guidance = z.object({
   unconditional_prompt: z.string().default(''),
 });
 
+/**
+ * How a job promoted from a draft starts from that draft's latents, so that it shows the same
+ * scene (LTX-Video's multi-scale recipe: render small, upsample the latents, refine a few steps):
+ * the draft's final latents are upsampled to this tier's latent shape, noised to `start_sigma`
+ * with the job's own seed noise (σ·noise + (1 − σ)·latents), and denoised in `steps` steps from
+ * σ = start_sigma to 0. Without it a promoted job starts from its seed, like any other.
+ */
+const Refine = z.object({
+  /** Latent upsampling over frames, height and width: nearest neighbour, or trilinear (align_corners false, as torch). */
+  upsample: z.enum(['nearest', 'trilinear']),
+  start_sigma: z.number().gt(0).max(1),
+  steps: z.number().int().positive(),
+});
+
 const PipelineTier = z.object({
   /** Denoiser variant (precision) for this tier. */
   denoiser: z.string(),
@@ -181,6 +195,7 @@ export const PipelineManifest = z
     latent: Latent,
     scheduler: FileRef.extend({ type: z.literal('flow_match_euler') }),
     guidance: Guidance,
+    refine: Refine.optional(),
     tiers: z.object({ draft: PipelineTier, standard: PipelineTier, final: PipelineTier }),
   })
   .loose()

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Quality } from '@clickvid/contracts';
 import { z } from 'zod';
 import { ModelManifest } from './manifest.js';
-import { ModelError, sha256File } from './model-registry.js';
+import { ModelError, sha256File } from './model-error.js';
 import { FlowMatchEulerConfig, PipelineManifest, TensorRole, type PipelineTensor, type PipelineTokenizer } from './pipeline-manifest.js';
 
 /**
@@ -16,6 +16,7 @@ export interface Pipeline {
   form: 'pipeline' | 'graph';
   id: string;
   version: string;
+  description: string;
   dir: string;
   tokenizer: PipelineTokenizer;
   textEncoder: Component | null;
@@ -25,6 +26,10 @@ export interface Pipeline {
   /** The single-graph form's seed noise vector (its one stage reads it as an input). */
   graphNoise: { dim: number; distribution: 'uniform' | 'normal' } | null;
   scheduler: FlowMatchEulerConfig | null;
+  /** scheduler/scheduler_config.json, part of what makes the pixels (null for the single graph). */
+  schedulerFile: PipelineFile | null;
+  /** How a promoted job refines its draft's latents (manifest `refine`); null: it starts from its seed. */
+  refine: { upsample: 'nearest' | 'trilinear'; startSigma: number; steps: number } | null;
   guidance: { mode: 'cfg' | 'embedded'; unconditionalPrompt: string } | null;
   tiers: Readonly<Record<Quality, PipelineTier>>;
 }
@@ -36,6 +41,8 @@ export interface PipelineFile {
   path: string;
   sha256: string;
   bytes: number;
+  /** A denoiser variant's precision (`fp32`, `int8`, …). */
+  precision?: string;
 }
 
 export interface Component {
@@ -78,6 +85,8 @@ export interface PipelineTier {
   maxFrames: number;
   fps: number;
   maxBatch: number;
+  /** Measured ms of inference per video, by batch size (the manifest's figure; may be empty). */
+  msPerVideo: Readonly<Record<string, number>>;
   /** [channels, frames, height, width] of one row's latents at `frames`; null for the single graph. */
   latentShape: readonly [number, number, number, number] | null;
 }
@@ -155,12 +164,14 @@ function fromPipeline(m: PipelineManifest, dir: string): Pipeline {
     maxFrames: t.max_frames,
     fps: t.fps,
     maxBatch: t.max_batch,
+    msPerVideo: t.ms_per_video,
     latentShape: latentShape(latent, t.frames, t.width, t.height),
   });
   return {
     form: 'pipeline',
     id: m.id,
     version: m.version,
+    description: m.description,
     dir,
     tokenizer: m.tokenizer,
     textEncoder: { variants: single(te), inputs: te.inputs, outputs: te.outputs },
@@ -183,6 +194,8 @@ function fromPipeline(m: PipelineManifest, dir: string): Pipeline {
     latent,
     graphNoise: null,
     scheduler: scheduler.data,
+    schedulerFile,
+    refine: m.refine ? { upsample: m.refine.upsample, startSigma: m.refine.start_sigma, steps: m.refine.steps } : null,
     guidance: { mode: m.guidance.mode, unconditionalPrompt: m.guidance.unconditional_prompt },
     tiers: { draft: tier(m.tiers.draft), standard: tier(m.tiers.standard), final: tier(m.tiers.final) },
   };
@@ -225,6 +238,7 @@ function fromGraph(m: ModelManifest, dir: string): Pipeline {
       maxFrames: Math.max(1, Math.round(t.max_duration_s * t.fps)),
       fps: t.fps,
       maxBatch: t.max_batch,
+      msPerVideo: t.ms_per_video,
       latentShape: null,
     };
   };
@@ -232,6 +246,7 @@ function fromGraph(m: ModelManifest, dir: string): Pipeline {
     form: 'graph',
     id: m.id,
     version: m.version,
+    description: m.description,
     dir,
     tokenizer: { type: 'words', ...m.text },
     textEncoder: null,
@@ -250,6 +265,8 @@ function fromGraph(m: ModelManifest, dir: string): Pipeline {
     latent: null,
     graphNoise: { dim: m.noise.dim, distribution: m.noise.distribution },
     scheduler: null,
+    schedulerFile: null,
+    refine: null,
     guidance: null,
     tiers: { draft: tier('draft'), standard: tier('standard'), final: tier('final') },
   };

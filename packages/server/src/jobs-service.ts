@@ -117,6 +117,7 @@ export class JobsService {
           webhookUrl: webhookUrl ?? parent.webhook_url,
           parentId: parent.id,
           allowDegrade: false,
+          promoted: true,
         },
         childId,
       );
@@ -151,6 +152,8 @@ export class JobsService {
       webhookUrl: string | null;
       parentId: string | null;
       allowDegrade: boolean;
+      /** A promotion starts from its parent's latents (the worker's StartLatents): its cache key is the worker's to make. */
+      promoted?: boolean;
     },
     id = newId('job'),
   ): Promise<Job> {
@@ -218,7 +221,8 @@ export class JobsService {
       finished_at: null,
     };
 
-    return this.writer.write({ job, team: team.id, lane, contentKey: contentKey(team.id, model, encoded.normalized, params), quotaS: dailyQuotaSeconds(team) });
+    const key = spec.promoted ? null : contentKey(team.id, model, encoded.normalized, params);
+    return this.writer.write({ job, team: team.id, lane, contentKey: key, quotaS: dailyQuotaSeconds(team) });
   }
 
   /**

@@ -29,6 +29,8 @@ export interface ThreadVariant extends VariantFile {
 
 export type ToThread =
   | { type: 'warm'; id: number; variant: ThreadVariant }
+  /** Verifies (sha256) and loads every component of a pipeline-form model. */
+  | { type: 'warm-pipeline'; id: number; modelsDir: string; model: string }
   | {
       type: 'render';
       id: number;
@@ -55,6 +57,11 @@ export interface PipelineRenderRequest {
   seed: number;
   /** Video frames, on the model's frame rule; the tier's when absent. */
   frames?: number;
+  /**
+   * A job promoted from a draft: the draft's final latents and the size of its clip. The job
+   * starts from them through the manifest's `refine` block instead of from its seed alone.
+   */
+  start?: { latents: Float32Array; frames: number; width: number; height: number };
 }
 
 export interface SerializedError {
@@ -93,6 +100,8 @@ export type FromThread =
       maxRows: number;
       /** Seconds from submit to its first unit. */
       waitSeconds: number;
+      /** A pipeline job's final latents (float32, transferred): what a job promoted from it starts from. */
+      latents?: ArrayBuffer;
     }
   | { type: 'canceled'; id: number }
   | { type: 'closed' };

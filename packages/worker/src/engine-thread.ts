@@ -114,6 +114,12 @@ port.on('message', (msg: ToThread) => {
         (err: unknown) => post({ type: 'failed', id: msg.id, error: serialize(err) }),
       );
       return;
+    case 'warm-pipeline':
+      runner(msg.modelsDir, msg.model).then(
+        () => post({ type: 'warmed', id: msg.id }),
+        (err: unknown) => post({ type: 'failed', id: msg.id, error: serialize(err) }),
+      );
+      return;
     case 'render':
       variants.set(msg.variant.name, msg.variant);
       admit(new GraphJob(msg.id, msg.lane, msg.variant, msg.chunk, seq++, { tokens: msg.tokens, noise: msg.noise, times: msg.times }));
@@ -124,7 +130,7 @@ port.on('message', (msg: ToThread) => {
         .then((r) => {
           const te = r.pipeline.textEncoder?.variants.values().next().value;
           const cacheKey = `${te?.sha256 ?? 'none'}|${r.pipeline.tokenizer.type}|${r.tokenize(msg.prompt).join(',')}`;
-          admit(new PipelineJob(String(msg.id), msg.lane, order, r, msg.quality, msg.prompt, msg.seed, msg.frames, cacheKey, embeddings.get(cacheKey)));
+          admit(new PipelineJob(String(msg.id), msg.lane, order, r, msg.quality, msg.prompt, msg.seed, msg.frames, cacheKey, embeddings.get(cacheKey), msg.start));
         })
         .catch((err: unknown) => post({ type: 'failed', id: msg.id, error: serialize(err) }));
       return;
@@ -199,12 +205,15 @@ async function runUnit(unit: Unit<Job>): Promise<void> {
     const out = j.output();
     const video = out.buffer as ArrayBuffer;
     const clip = j instanceof PipelineJob ? j.clip : { width: j.v.width, height: j.v.height, frames: j.frames };
+    // A pipeline job's latents go back too (its own array: the last step wrote a new one), for a later promotion.
+    const latents = j instanceof PipelineJob ? (j.latents.buffer as ArrayBuffer) : undefined;
     post(
       {
         type: 'done', id: Number(j.id), video, width: clip.width, height: clip.height, frames: clip.frames,
         seconds: m.seconds, units: m.units, maxRows: m.maxRows, waitSeconds: ((m.firstUnitAt ?? t0) - m.submittedAt) / 1000,
+        ...(latents ? { latents } : {}),
       },
-      [video],
+      latents ? [video, latents] : [video],
     );
   }
 }

@@ -38,12 +38,18 @@ export class PipelineJob implements ScheduledJob {
     frames: number | undefined,
     readonly cacheKey: string,
     cached: Float32Array | undefined,
+    /** A promoted job's draft: its final latents and clip size; the job refines them (manifest `refine`). */
+    start?: { latents: Float32Array; frames: number; width: number; height: number },
   ) {
     const p = runner.pipeline;
     this.#model = `${p.id}@${p.version}`;
     this.clip = runner.clip(quality, frames);
-    this.latents = runner.initialLatents(seed, this.clip);
-    this.state = runner.schedule(this.clip, p.tiers[quality].steps);
+    if (start) {
+      ({ latents: this.latents, state: this.state } = runner.refineStart(seed, this.clip, start));
+    } else {
+      this.latents = runner.initialLatents(seed, this.clip);
+      this.state = runner.schedule(this.clip, p.tiers[quality].steps);
+    }
     // Chunks of the frame quantum (or the manifest's limit): the fixture's decoder gives other bytes
     // for 1- or 2-frame pieces than for a whole 4-frame clip, as the single graph does (see FRAME_QUANTUM).
     this.#decodeChunk = p.decoder.chunkable ? Math.max(1, p.decoder.maxChunkFrames ?? FRAME_QUANTUM) : this.clip.decodeFrames;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { ERROR_CATALOGUE, type Job, type Lane, type ModelRef, type Usage } from '@clickvid/contracts';
 import {
   assetsFromCache, attemptKey, ATTEMPT_FILES, CACHE_HIT_USAGE, contentKey, crashAt, newId, round,
@@ -11,6 +12,7 @@ import { classifyError, toBullError, WorkerError } from './errors.js';
 import { CoalescedProgress } from './internal/progress.js';
 import type { WorkerMetrics } from './metrics.js';
 import { RenderCanceled, type RenderShare, type ScheduledEngine } from './scheduled-engine.js';
+import { latentsBytes, type StartLatents } from './start-latents.js';
 
 /**
  * The output-cache seam. The server answers repeats at submit time; the worker looks
@@ -35,7 +37,9 @@ export interface ProcessorDeps {
   lifecycle: JobLifecycle;
   storage: Storage;
   /** The process's one engine: its step scheduler runs every job's inference. */
-  engine: Pick<ScheduledEngine, 'render'>;
+  engine: Pick<ScheduledEngine, 'render' | 'renderPipeline'>;
+  /** Where a job promoted from a draft starts (refine-on-promote); absent: every job starts from its seed. */
+  starts?: Pick<StartLatents, 'forJob'>;
   encoder: Encoder;
   metrics: WorkerMetrics;
   logger: Logger;
@@ -119,7 +123,11 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   }
   // prompt_not_understood (a ModelError) is unrecoverable: classifyError reads its code.
   const prompt = d.registry.encodePrompt(job.prompt);
-  const key = contentKey(team, ref, prompt.normalized, p);
+  // A job promoted from a draft starts from the draft's latents (waiting while the draft renders);
+  // their hash is in the cache key, so it never shares an entry with a final made from the seed.
+  const start = d.starts ? await d.starts.forJob(job, () => d.lifecycle.progress(jobId, at.token, 0)) : null;
+  if (start === 'stopped') return stop();
+  const key = contentKey(team, ref, prompt.normalized, p, start?.sha256);
 
   // start() was the cancellation check before inference: only a cache lookup lies between.
   const hit = await d.cache?.lookup(key);
@@ -130,12 +138,26 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   // A progress write answers false when the job was canceled or taken by a newer attempt.
   const abort = new AbortController();
   const progress = new CoalescedProgress((f) => d.lifecycle.progress(jobId, at.token, f), () => abort.abort());
+  const control = { signal: abort.signal, onProgress: (f: number) => progress.report(INFERENCE_DONE * f) };
   let share: RenderShare;
+  /** What a job promoted from this one starts from: a pipeline's final latents, the single graph's noise vector. */
+  let latents: Float32Array | undefined;
   try {
-    share = await d.engine.render(
-      { lane, variant: variant.name, tokens: prompt.tokens, noise: d.registry.noise(p.seed), times: d.registry.times(p.frames) },
-      { signal: abort.signal, onProgress: (f) => progress.report(INFERENCE_DONE * f) },
-    );
+    if (d.registry.form === 'pipeline') {
+      const { dir } = d.registry;
+      share = await d.engine.renderPipeline(
+        {
+          lane, modelsDir: path.dirname(dir), model: path.basename(dir), quality: job.quality, prompt: job.prompt, seed: p.seed, frames: p.frames,
+          ...(start ? { start: { latents: start.latents, frames: start.frames, width: start.width, height: start.height } } : {}),
+        },
+        control,
+      );
+      latents = share.latents;
+    } else {
+      // The single graph's only latent is its seed noise vector: the same shape at every tier, so a promoted job takes its draft's as it is.
+      latents = start?.latents ?? d.registry.noise(p.seed);
+      share = await d.engine.render({ lane, variant: variant.name, tokens: prompt.tokens, noise: latents, times: d.registry.times(p.frames) }, control);
+    }
   } catch (err) {
     if (err instanceof RenderCanceled) return stop();
     throw err;
@@ -164,9 +186,12 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
     ...base, id: newId('ast'), kind: 'poster', storage_key: attemptKey(jobId, at.token, ATTEMPT_FILES[1]), content_type: 'image/png',
     bytes: enc.poster.length, frames: null, duration_s: null, sha256: sha256(enc.poster),
   };
+  // Beside the video, for a job promoted from this one (a final is never promoted: it keeps none).
+  const keepLatents = job.quality !== 'final' && latents !== undefined;
   await Promise.all([
     d.storage.put(video.storage_key, enc.video, { contentType: video.content_type }),
     d.storage.put(poster.storage_key, enc.poster, { contentType: poster.content_type }),
+    keepLatents ? d.storage.put(attemptKey(jobId, at.token, ATTEMPT_FILES[2]), latentsBytes(latents!), { contentType: 'application/octet-stream' }) : null,
   ]).catch((err: unknown) => {
     throw new WorkerError('storage_failed', `storage put failed: ${(err as Error).message}`, { cause: err });
   });
@@ -192,7 +217,13 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   if (done.losers.length) await removeAttemptFiles(d, jobId, done.losers, log);
   d.metrics.jobsTotal.inc({ lane, outcome: 'succeeded' });
   d.estimator?.observe(ref, job.quality, p, usage.gpu_seconds).catch((err: unknown) => log.warn({ err }, 'could not record the cost calibration'));
-  log.info({ batch: share.batchSize, units: share.units, inference_s: usage.breakdown.inference_s, encode_s: usage.breakdown.encode_s, warm: enc.warm, encodeGroup: enc.groupSize }, 'job succeeded');
+  log.info(
+    {
+      batch: share.batchSize, units: share.units, inference_s: usage.breakdown.inference_s, encode_s: usage.breakdown.encode_s, warm: enc.warm, encodeGroup: enc.groupSize,
+      ...(start ? { start_from: start.from, start_sha256: start.sha256 } : {}),
+    },
+    'job succeeded',
+  );
   return { status: 'succeeded', gpu_seconds: usage.gpu_seconds, batch_size: share.batchSize, cache_hit: false };
 }
 

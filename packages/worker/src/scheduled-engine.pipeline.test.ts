@@ -47,6 +47,23 @@ describe('ScheduledEngine on a pipeline model: encode, denoiser steps and decode
     expect(units.filter((u) => u.key.includes('|decode|')).length).toBeGreaterThanOrEqual(1);
   });
 
+  it('refine on promote: a final from a draft\'s latents matches the reference refine, and differs from one from the seed', async () => {
+    const draftReq = req('draft', 'a red square moving up', 31);
+    const draft = await engine.renderPipeline(draftReq);
+    const ref = await runPipeline(reference, { prompt: draftReq.prompt, seed: draftReq.seed, quality: 'draft' });
+    // The draft's final latents come back with its frames, exactly the reference loop's.
+    expect(hash(new Uint8Array(draft.latents!.buffer))).toBe(hash(new Uint8Array(ref.latents!.buffer)));
+    const tier = reference.pipeline.tiers.draft;
+    const start = { latents: draft.latents!, frames: tier.frames, width: tier.width, height: tier.height };
+    const promoted = await engine.renderPipeline({ ...req('final', draftReq.prompt, 31), start });
+    const fromSeed = await engine.renderPipeline(req('final', draftReq.prompt, 31));
+    const want = await runPipeline(reference, { prompt: draftReq.prompt, seed: 31, quality: 'final', start });
+    expect(hash(promoted.output)).toBe(hash(want.video));
+    expect(hash(promoted.output)).not.toBe(hash(fromSeed.output));
+    // The refine takes the manifest's steps (fewer than the tier's), each a unit of its own.
+    expect(reference.pipeline.refine).toMatchObject({ steps: 6, startSigma: 0.6 });
+  });
+
   it('caches the text embedding: the same prompt again runs no encode unit', async () => {
     units.length = 0;
     await engine.renderPipeline(req('draft', 'a white square moving up', 9));

@@ -68,6 +68,8 @@ export interface RenderShare {
   batchSize: number;
   /** Seconds from submit to its first unit. */
   waitSeconds: number;
+  /** A pipeline job's final latents [channels, frames, h, w]: what a job promoted from it starts from. */
+  latents?: Float32Array;
 }
 
 /** render() of a job whose signal aborted: it left the engine at a unit boundary. */
@@ -125,6 +127,15 @@ export class ScheduledEngine {
     await new Promise<RenderShare | undefined>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       this.#send({ type: 'warm', id, variant });
+    });
+  }
+
+  /** Verifies (sha256) and loads every component of a pipeline-form model now, instead of on its first job. */
+  async warmPipeline(modelsDir: string, model: string): Promise<void> {
+    const id = this.#nextId++;
+    await new Promise<RenderShare | undefined>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#send({ type: 'warm-pipeline', id, modelsDir, model });
     });
   }
 
@@ -256,6 +267,7 @@ export class ScheduledEngine {
         p.resolve({
           output: new Uint8Array(msg.video), frames: msg.frames, width: msg.width, height: msg.height,
           inferenceSeconds: msg.seconds, units: msg.units, batchSize: msg.maxRows, waitSeconds: msg.waitSeconds,
+          ...(msg.latents ? { latents: new Float32Array(msg.latents) } : {}),
         });
         return;
     }

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import type { Lane, Quality } from '@clickvid/contracts';
+import path from 'node:path';
 import {
-  ClusterMetrics, CostEstimator, JobLifecycle, OutputCache, QUEUE_NAMES, WebhookOutbox, createRedis, laneFor, startHeartbeat,
+  AssetStore, ClusterMetrics, CostEstimator, JobLifecycle, JobStore, OutputCache, QUEUE_NAMES, WebhookOutbox, createRedis, laneFor, startHeartbeat,
   type Config, type Logger, type ModelRegistry, type Redis, type RenderJobData, type Storage, type WebhookJobData,
 } from '@clickvid/core';
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
@@ -12,6 +13,7 @@ import { WorkerMetrics } from './metrics.js';
 import { createProcessor, ENCODE_NICE, outputCacheHook, PRESET } from './processor.js';
 import { startReconciler } from './reconciler.js';
 import { ScheduledEngine, type ScheduledEngineOptions } from './scheduled-engine.js';
+import { StartLatents } from './start-latents.js';
 import { Watchdog } from './watchdog.js';
 
 const QUALITIES: readonly Quality[] = ['draft', 'standard', 'final'];
@@ -109,11 +111,12 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     // No job before the watchdog checks: a first inference that hangs must end the process too.
     await watchdog.ready;
     if (opts.warm ?? true) {
+      // A missing file or a sha256 mismatch stops the worker here, before it takes a job it could only fail.
+      if (registry.form === 'pipeline') await engine.warmPipeline(path.dirname(registry.dir), path.basename(registry.dir));
       for (const q of QUALITIES.filter((quality) => lanes.includes(laneFor(quality)))) {
         const tier = registry.tier(q);
         const v = registry.variant(tier.variant);
-        // A missing file or a sha256 mismatch stops the worker here, before it takes a job it could only fail.
-        await engine.warm(tier.variant);
+        if (registry.form === 'graph') await engine.warm(tier.variant);
         const frames = Math.max(1, Math.round(tier.duration_s * tier.fps));
         await encoder.prewarm({ width: v.width, height: v.height, fps: tier.fps, frames, preset: PRESET[laneFor(q)], nice: ENCODE_NICE[laneFor(q)] });
       }
@@ -123,6 +126,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       config, registry, lifecycle, storage, encoder, metrics,
       estimator: new CostEstimator(redis, registry),
       engine: watched(engine, watchdog),
+      starts: new StartLatents({ redis, store: new JobStore(redis), assets: new AssetStore(redis, config.jobTtlS), storage, registry, logger }),
       logger: logger.child({ worker: id }),
       cache: opts.cache === false ? null : outputCacheHook(new OutputCache(redis, config.jobTtlS), storage),
     };
@@ -256,15 +260,17 @@ function msPerFrame(registry: ModelRegistry, variant: string): number {
  * The engine as the processors see it: the watchdog is armed while any render is in flight
  * (the engine feeds it after every unit), so a unit that hangs in native code ends the process.
  */
-function watched(engine: ScheduledEngine, watchdog: Watchdog): Pick<ScheduledEngine, 'render'> {
+function watched(engine: ScheduledEngine, watchdog: Watchdog): Pick<ScheduledEngine, 'render' | 'renderPipeline'> {
+  const arm = async <T>(run: () => Promise<T>): Promise<T> => {
+    const disarm = watchdog.arm();
+    try {
+      return await run();
+    } finally {
+      disarm();
+    }
+  };
   return {
-    render: async (...args) => {
-      const disarm = watchdog.arm();
-      try {
-        return await engine.render(...args);
-      } finally {
-        disarm();
-      }
-    },
+    render: (...args) => arm(() => engine.render(...args)),
+    renderPipeline: (...args) => arm(() => engine.renderPipeline(...args)),
   };
 }

@@ -11,8 +11,11 @@ export interface NewJob {
   job: Job;
   team: string;
   lane: Lane;
-  /** The output cache key of its pixels (see contentKey). */
-  contentKey: string;
+  /**
+   * The output cache key of its pixels (see contentKey); null when it is not known at submit: a
+   * promoted job's key holds the hash of its draft's latents, which the worker reads (and looks up).
+   */
+  contentKey: string | null;
   /** The team's daily quota in GPU-seconds (undefined = none): the job's estimate is reserved against it. */
   quotaS: number | undefined;
 }
@@ -43,7 +46,10 @@ export class JobWriter {
   }
 
   private async commit(jobs: NewJob[]): Promise<Array<Job | Error>> {
-    const cached = await this.d.cache.lookupMany(jobs.map((j) => j.contentKey), this.d.storage);
+    const known = jobs.filter((j) => j.contentKey !== null);
+    const found = known.length === 0 ? [] : await this.d.cache.lookupMany(known.map((j) => j.contentKey!), this.d.storage);
+    const hits = new Map(found.map((hit, i) => [known[i]!, hit]));
+    const cached = jobs.map((j) => hits.get(j) ?? null);
     const outcomes = new Map<NewJob, Job | Error>();
     await Promise.all([
       ...jobs.map(async (j, i) => {

@@ -34,6 +34,17 @@ function expectClose(actual: Float32Array, expected: number[]) {
 }
 
 describe('FlowMatchEulerScheduler', () => {
+  it('a refine schedule (startSigma) runs the same shape from that σ to 0', () => {
+    const s = new FlowMatchEulerScheduler(config({ shift: 3 }));
+    const full = s.start(8);
+    const refine = s.start(8, { startSigma: 0.6 });
+    expect(refine.sigmas[0]).toBeCloseTo(0.6, 6);
+    expect(refine.sigmas[8]).toBe(0);
+    refine.sigmas.forEach((sg, i) => expect(sg).toBeCloseTo(0.6 * full.sigmas[i]!, 6));
+    expect(refine.timesteps[0]).toBeCloseTo(600, 3);
+    expect(() => s.start(4, { startSigma: 0 })).toThrow(RangeError);
+  });
+
   it('sets timesteps and sigmas as diffusers does: shifted, plain, dynamic and stretched to a terminal σ', () => {
     const cases = [
       [config({ shift: 3 }), 8, undefined, REFERENCE.shift3x8],

@@ -36,9 +36,10 @@ export class FlowMatchEulerScheduler {
    * set_timesteps: a fresh state for `steps` steps. `mu` is the dynamic shift (calculateShift)
    * and is required when the config has use_dynamic_shifting. `begin` skips the first steps
    * (set_begin_index), for a job that starts from latents already part-denoised: bring them
-   * to σ = sigmas[begin] with scaleNoise first.
+   * to σ = sigmas[begin] with scaleNoise first. `startSigma` scales the whole schedule so that it
+   * runs from that σ to 0 in `steps` steps: a refine of latents noised to σ = startSigma (refine-on-promote).
    */
-  start(steps: number, opts: { mu?: number; begin?: number } = {}): FlowMatchState {
+  start(steps: number, opts: { mu?: number; begin?: number; startSigma?: number } = {}): FlowMatchState {
     const { num_train_timesteps: n, use_dynamic_shifting, shift_terminal } = this.config;
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be a positive integer, got ${steps}`);
     const begin = opts.begin ?? 0;
@@ -53,6 +54,11 @@ export class FlowMatchEulerScheduler {
       // Stretch so that the last σ lands on shift_terminal (LTX-Video's schedule).
       const scale = (1 - sigmas[steps - 1]!) / (1 - shift_terminal);
       sigmas = sigmas.map((s) => 1 - (1 - s) / scale);
+    }
+    if (opts.startSigma !== undefined) {
+      const top = opts.startSigma;
+      if (!(top > 0 && top <= 1)) throw new RangeError(`startSigma must be in (0, 1], got ${top}`);
+      sigmas = sigmas.map((s) => (s * top) / sigmas[0]!);
     }
     const out = new Float32Array(steps + 1);
     out.set(sigmas);

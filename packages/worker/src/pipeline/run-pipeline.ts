@@ -7,6 +7,8 @@ export interface RenderedClip {
   frames: number;
   width: number;
   height: number;
+  /** The pipeline form's final latents [channels, frames, h, w]: what a job promoted from this one starts from. */
+  latents?: Float32Array;
 }
 
 /**
@@ -15,7 +17,10 @@ export interface RenderedClip {
  * → decode. The reference the step scheduler is held to: interleaving jobs must not change
  * a single byte of what this returns.
  */
-export async function runPipeline(runner: PipelineRunner, job: { prompt: string; seed: number; quality: Quality; frames?: number }): Promise<RenderedClip> {
+export async function runPipeline(
+  runner: PipelineRunner,
+  job: { prompt: string; seed: number; quality: Quality; frames?: number; start?: { latents: Float32Array; frames: number; width: number; height: number } },
+): Promise<RenderedClip> {
   const tier = runner.pipeline.tiers[job.quality];
   const clip = runner.clip(job.quality, job.frames);
   const done = (video: Uint8Array): RenderedClip => ({ video, frames: clip.frames, width: clip.width, height: clip.height });
@@ -28,10 +33,13 @@ export async function runPipeline(runner: PipelineRunner, job: { prompt: string;
 
   // 1. Encode the prompt (the unconditional prompt was encoded once, at load).
   const [embedding] = await runner.encode([job.prompt]);
-  // 2. Prepare latents: Gaussian noise from the seed.
-  let latents = runner.initialLatents(job.seed, clip);
-  // 3. Timesteps.
-  const state = runner.schedule(clip, tier.steps);
+  // 2–3. Prepare latents and timesteps: Gaussian noise from the seed over the tier's steps, or for a
+  // job promoted from a draft, the draft's latents upsampled and noised to the refine's start σ.
+  const begin = job.start
+    ? runner.refineStart(job.seed, clip, job.start)
+    : { latents: runner.initialLatents(job.seed, clip), state: runner.schedule(clip, tier.steps) };
+  let latents = begin.latents;
+  const { state } = begin;
   // 4. Denoising loop: one guided denoiser call and one scheduler step per timestep.
   while (state.index < state.timesteps.length) {
     const [next] = await runner.step(tier.variants.denoiser!, clip, [{ latents, embedding: embedding!, state, guidanceScale: tier.guidanceScale }]);
@@ -44,5 +52,5 @@ export async function runPipeline(runner: PipelineRunner, job: { prompt: string;
     const [piece] = await runner.decode(tier.variants.decoder, clip, [{ latents }], f, Math.min(f + chunk, clip.decodeFrames));
     pieces.push(piece!);
   }
-  return done(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+  return { ...done(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)), latents };
 }

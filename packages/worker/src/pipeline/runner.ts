@@ -2,7 +2,8 @@ import type { Quality } from '@clickvid/contracts';
 import { latentShape, ModelError, seededNoise, tensorFor, Tokenizer, type Component, type Pipeline, type PipelineTensor } from '@clickvid/core';
 import * as ort from 'onnxruntime-node';
 import { WorkerError } from '../errors.js';
-import { calculateShift, FlowMatchEulerScheduler, type FlowMatchState } from './flow-match-euler.js';
+import { calculateShift, FlowMatchEulerScheduler, scaleNoise, type FlowMatchState } from './flow-match-euler.js';
+import { upsampleLatents } from './latent-upsample.js';
 import { classifierFreeGuidance, needsUncond } from './guidance.js';
 import { createSession, runSession } from './session.js';
 import { floatOutput, numericTensor, rgbBytes, sliceFrames, stackRows } from './tensors.js';
@@ -138,12 +139,35 @@ export class PipelineRunner {
     return seededNoise(seed, g.dim, g.distribution);
   }
 
-  /** A fresh scheduler state for one job (the resolution's shift when the config shifts dynamically). */
-  schedule(clip: ClipShape, steps: number): FlowMatchState {
+  /**
+   * A fresh scheduler state for one job (the resolution's shift when the config shifts dynamically);
+   * with `startSigma`, a schedule from that σ to 0 (a refine).
+   */
+  schedule(clip: ClipShape, steps: number, startSigma?: number): FlowMatchState {
     if (this.scheduler === null || clip.latent === null) throw new WorkerError('internal_error', 'this model has no scheduler', { retryable: false });
     const [, f, h, w] = clip.latent;
     const cfg = this.scheduler.config;
-    return this.scheduler.start(steps, cfg.use_dynamic_shifting ? { mu: calculateShift(cfg, f * h * w) } : {});
+    return this.scheduler.start(steps, {
+      ...(cfg.use_dynamic_shifting ? { mu: calculateShift(cfg, f * h * w) } : {}),
+      ...(startSigma !== undefined ? { startSigma } : {}),
+    });
+  }
+
+  /**
+   * Where a job promoted from a draft starts (the manifest's `refine`): the draft's final latents,
+   * from a clip of `from.frames` × `from.width` × `from.height`, upsampled to this clip's latent
+   * shape and noised to σ = start_sigma with the job's own seed noise; and a schedule of
+   * `refine.steps` steps from that σ to 0. The multi-scale recipe of LTX-Video, with a fixed
+   * interpolation in place of a learned latent upsampler.
+   */
+  refineStart(seed: number, clip: ClipShape, from: { latents: Float32Array; frames: number; width: number; height: number }): { latents: Float32Array; state: FlowMatchState } {
+    const { refine, latent } = this.pipeline;
+    if (refine === null || latent === null || clip.latent === null) {
+      throw new WorkerError('internal_error', `${this.pipeline.id} has no refine block: a promoted job starts from its seed`, { retryable: false });
+    }
+    const shape = latentShape(latent, from.frames, from.width, from.height);
+    const up = upsampleLatents(from.latents, shape, clip.latent, refine.upsample);
+    return { latents: scaleNoise(up, this.initialLatents(seed, clip), refine.startSigma), state: this.schedule(clip, refine.steps, refine.startSigma) };
   }
 
   /**
