@@ -40,6 +40,8 @@ export const keys = {
   promotion: (jobId: string, quality: string) => `cv:promote:${jobId}:${quality}`,
   /** Sorted set of queued job ids per lane, scored by enqueue time: queue positions. */
   laneQueued: (lane: string) => `cv:lane:${lane}:queued`,
+  /** Sorted set of queued job ids with a deadline, scored by it (ms): what the servers' deadline sweepers read. */
+  deadlines: () => 'cv:deadlines',
   /** Sorted set of running job ids per lane, scored by start time (ms): what the reconciler checks. */
   laneRunning: (lane: string) => `cv:lane:${lane}:running`,
   /** Stream: webhook events written by the lifecycle scripts, drained into the webhooks queue (consumer group `senders`). */

@@ -57,6 +57,7 @@ local function lanes_leave()
   local lane = cjson.decode(redis.call('HGET', K, 'lane'))
   redis.call('ZREM', S.lane_prefix .. lane .. ':queued', S.id)
   redis.call('ZREM', S.lane_prefix .. lane .. ':running', S.id)
+  redis.call('ZREM', S.deadlines, S.id)
 end
 
 -- A terminal state's effects, exactly once: called only by the transition that made it terminal.
@@ -126,6 +127,7 @@ if S.done then
   return {1, -1}
 end
 redis.call('ZADD', S.lane_prefix .. lane .. ':queued', S.score, S.id)
+if S.deadline_ms then redis.call('ZADD', S.deadlines, S.deadline_ms, S.id) end
 publish('queued', 'job.queued')
 return {1, redis.call('ZRANK', S.lane_prefix .. lane .. ':queued', S.id)}
 `);
@@ -142,6 +144,8 @@ redis.call('HSET', K, 'status', '"running"', 'started_at', cjson.encode(S.now), 
 local lane = cjson.decode(redis.call('HGET', K, 'lane'))
 redis.call('ZREM', S.lane_prefix .. lane .. ':queued', S.id)
 redis.call('ZADD', S.lane_prefix .. lane .. ':running', S.now_ms, S.id)
+-- Started: the deadline (not started by then) is met, whatever happens next.
+redis.call('ZREM', S.deadlines, S.id)
 publish('running', 'job.running')
 return {1, redis.call('HGETALL', K)}
 `);
@@ -177,9 +181,18 @@ effects(S.status)
 return {1, redis.call('HGET', K, '_attempts') or ''}
 `);
 
-/** cancel: queued|running → canceled, with the effects. Answers (1|2, record) or (0, record) when finished. */
+/**
+ * cancel: queued|running → canceled, with the effects. Answers (1|2, record) or (0, record) when finished.
+ * With S.expire (the deadline sweeper), only a job still queued is canceled, with S.fields (its error);
+ * either way it leaves the deadline set.
+ */
 export const CANCEL = script(`
 local st = redis.call('HGET', K, 'status')
+if S.expire then
+  redis.call('ZREM', S.deadlines, S.id)
+  if st ~= '"queued"' then return {0} end
+  patch(S.fields)
+end
 if not st then return {-1} end
 if st == '"canceled"' then return {2, redis.call('HGETALL', K)} end
 if st ~= '"queued"' and st ~= '"running"' then return {0, redis.call('HGETALL', K)} end

@@ -91,7 +91,7 @@ export class JobLifecycle {
 
   private common(id: string) {
     return {
-      ...this.ev, id, channel: keys.jobEvents(), lane_prefix: 'cv:lane:', usage_prefix: 'cv:usage:', outbox: keys.webhookOutbox(),
+      ...this.ev, id, channel: keys.jobEvents(), deadlines: keys.deadlines(), lane_prefix: 'cv:lane:', usage_prefix: 'cv:usage:', outbox: keys.webhookOutbox(),
       metrics_key: keys.metrics(), ttl: this.ttlS, ledger_ttl: LEDGER_TTL_S, now: new Date().toISOString(), now_ms: Date.now(), day: utcDay(),
     };
   }
@@ -104,6 +104,7 @@ export class JobLifecycle {
     const done = job.status === 'succeeded';
     const spec = {
       ...this.common(job.id), team, lane, fields, team_index: keys.teamJobs(team), index_min_id: idBefore(Date.now() - this.ttlS * 1000), score: Date.parse(job.created_at),
+      ...(!done && job.deadline_at ? { deadline_ms: Date.parse(job.deadline_at) } : {}),
       reserve_us: done ? 0 : toMicros(a.reserveS), quota_us: a.quotaS === undefined ? -1 : toMicros(a.quotaS),
       ...(done ? { done: true, ...this.successEffects(job, team, a.cached ? [a.cached.video, a.cached.poster] : []) } : {}),
     };
@@ -179,6 +180,29 @@ export class JobLifecycle {
     const [code, raw] = (await this.run(CANCEL, keys.job(id), spec)) as Raw;
     const verdict = VERDICT[code as number]!;
     return { verdict, stored: verdict === 'missing' ? null : parseStored(fieldsOf(raw as string[])) };
+  }
+
+  /**
+   * queued → canceled because it had not started by its deadline: error `deadline_exceeded`,
+   * the reservation released, nothing billed, its webhook and team event. Answers the record
+   * when canceled now; null when the job started, ended or is gone (the sweeper then forgets it).
+   * Safe to race: of several servers' sweepers, one script wins.
+   */
+  async expire(id: string): Promise<StoredJob | null> {
+    const before = await this.get(id);
+    const message = 'The job had not started by its deadline (deadline_s); it was canceled at no charge.';
+    const spec = {
+      ...this.common(id), expire: true,
+      fields: { error: enc({ code: 'deadline_exceeded', message, retryable: false } satisfies JobError) },
+      metrics: before ? terminalMetrics({ ...before.job, status: 'canceled', usage: null }) : [],
+    };
+    const [code, raw] = (await this.run(CANCEL, keys.job(id), spec)) as Raw;
+    return code === 1 ? parseStored(fieldsOf(raw as string[])) : null;
+  }
+
+  /** Queued jobs whose deadline has passed, oldest first (at most `limit`). */
+  async overdue(limit: number, now = Date.now()): Promise<string[]> {
+    return this.redis.zrangebyscore(keys.deadlines(), '-inf', now, 'LIMIT', 0, limit);
   }
 
   /** The attempt gives its running job back to the queue (a drain past its deadline). */

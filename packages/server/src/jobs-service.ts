@@ -79,6 +79,7 @@ export class JobsService {
       webhookUrl: req.webhook_url ?? null,
       parentId: parent?.id ?? null,
       allowDegrade: true,
+      deadlineS: req.deadline_s,
     });
   }
 
@@ -150,6 +151,8 @@ export class JobsService {
       webhookUrl: string | null;
       parentId: string | null;
       allowDegrade: boolean;
+      /** Seconds from now until the job must have started (`deadline_s`); none by default. */
+      deadlineS?: number | undefined;
     },
     id = newId('job'),
   ): Promise<Job> {
@@ -215,6 +218,7 @@ export class JobsService {
       created_at: now,
       started_at: null,
       finished_at: null,
+      ...(spec.deadlineS !== undefined ? { deadline_at: new Date(Date.parse(now) + spec.deadlineS * 1000).toISOString() } : {}),
     };
 
     return this.writer.write({ job, team: team.id, lane, contentKey: contentKey(team.id, model, encoded.normalized, params), quotaS: dailyQuotaSeconds(team) });

@@ -7,6 +7,9 @@ import { openSse } from '../internal/sse.js';
 
 const IdParams = z.object({ id: z.string().max(64) });
 const IdemHeaders = z.object({ 'idempotency-key': z.string().optional() }).loose();
+const GenerateHeaders = IdemHeaders.extend({
+  'cancel-after': z.coerce.number().int().min(1).max(7 * 86_400).optional().describe('Same as the body\'s deadline_s (the body wins when both are sent).'),
+}).loose();
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody };
 
 export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
@@ -14,14 +17,17 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
     schema: {
       summary: 'Submit a prompt; returns the queued job (202). Send an Idempotency-Key to make retries safe.',
       tags: ['jobs'],
-      headers: IdemHeaders,
+      headers: GenerateHeaders,
       body: GenerateRequest,
       response: { 200: Job, 202: Job, ...errors },
     },
   }, async (req, reply) => {
     const key = checkIdempotencyKey(req.headers['idempotency-key']);
-    const work = async () => ({ status: 202, body: await d.jobs.generate(req.team, req.body) });
-    const res = key !== undefined ? await d.idempotency.run(req.team.id, key, { route: 'generate', body: req.body }, work) : { ...(await work()), replayed: false };
+    // The header is folded into the body: one request, one fingerprint for Idempotency-Key.
+    const after = req.headers['cancel-after'];
+    const body = after !== undefined && req.body.deadline_s === undefined ? { ...req.body, deadline_s: after } : req.body;
+    const work = async () => ({ status: 202, body: await d.jobs.generate(req.team, body) });
+    const res = key !== undefined ? await d.idempotency.run(req.team.id, key, { route: 'generate', body }, work) : { ...(await work()), replayed: false };
     if (res.replayed) reply.header('idempotent-replayed', 'true');
     // The body is a Job the service built (or the stored first answer to this key), typed
     // as the contract's: checking it against the schema again cost a fifth of a submit's CPU.
