@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ApiKey, ApiKeyList, ApiKeyRotation, ApiKeyWithSecret, Asset, Job, JobEvent, JobList, ModelList, PromptCheck, Team, TeamList, UsageReport } from '@clickvid/contracts';
+import { ApiKey, ApiKeyList, ApiKeyRotation, ApiKeyWithSecret, Asset, Job, JobEvent, JobList, ModelList, PromptCheck, Team, TeamEventId, TeamEventType, TeamList, UsageReport } from '@clickvid/contracts';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 
@@ -33,6 +33,7 @@ const SCHEMAS = new Map<string, z.ZodType>([
   ['jobs:cancel', Job],
   ['jobs:list', JobList],
   ['jobs:watch', z.array(JobEvent)],
+  ['listen', z.array(z.object({ id: TeamEventId, type: TeamEventType, job_id: z.string(), status: z.number().int(), attempts: z.number().int() }))],
   ['assets:get', Asset],
   ['assets:download', output],
   ['models', ModelList],

@@ -56,6 +56,7 @@ export const ERROR_CATALOGUE = {
   encode_failed: { status: 500, type: 'job_error', message: 'Encoding the video failed.', retryable: true },
   storage_failed: { status: 500, type: 'job_error', message: 'Writing the output to storage failed.', retryable: true },
   job_timeout: { status: 500, type: 'job_error', message: 'The job ran past its time limit.', retryable: true },
+  deadline_exceeded: { status: 500, type: 'job_error', message: 'The job had not started by its deadline (deadline_s); it was canceled at no charge.', retryable: false },
 } as const satisfies Record<string, { status: number; type: string; message: string; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

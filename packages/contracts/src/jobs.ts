@@ -43,6 +43,11 @@ export const GenerateRequest = z.strictObject({
   webhook_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
   /** String map; the `campaign` key tags cost in usage reports. */
   metadata: Metadata.optional(),
+  /**
+   * Seconds from now: a job not started by then is canceled at no charge (error
+   * `deadline_exceeded`). Same as the `Cancel-After` header; this field wins when both are sent.
+   */
+  deadline_s: z.number().int().min(1).max(7 * 86_400).optional(),
 });
 export type GenerateRequest = z.infer<typeof GenerateRequest>;
 
@@ -116,6 +121,8 @@ export const Job = z.object({
   created_at: z.string(),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
+  /** Set from `deadline_s`: a job still queued at this time is canceled at no charge (error `deadline_exceeded`). */
+  deadline_at: z.string().nullable().optional(),
 });
 export type Job = z.infer<typeof Job>;
 

@@ -12,6 +12,12 @@ export const keys = {
   teamJobs: (team: string) => `cv:team:${team}:jobs`,
   /** Sorted set of a team's open event streams (request id), scored by lease expiry (ms): the SSE cap. */
   teamStreams: (team: string) => `cv:team:${team}:streams`,
+  /**
+   * Stream: every job event of a team (`type`, `data` = the TeamEvent JSON without its id),
+   * written by the lifecycle scripts with each state change; the entry id is the SSE `id:`.
+   * Trimmed to the events window (MINID) and a count (MAXLEN), and expires when idle that long.
+   */
+  teamEvents: (team: string) => `cv:team:${team}:events`,
   /** Hash: team name, webhook secret, created_at, settings (JSON: the team's overrides of the defaults). */
   team: (team: string) => `cv:team:${team}`,
   /** Sorted set of team ids, scored by creation time (ms). */
@@ -34,6 +40,8 @@ export const keys = {
   promotion: (jobId: string, quality: string) => `cv:promote:${jobId}:${quality}`,
   /** Sorted set of queued job ids per lane, scored by enqueue time: queue positions. */
   laneQueued: (lane: string) => `cv:lane:${lane}:queued`,
+  /** Sorted set of queued job ids with a deadline, scored by it (ms): what the servers' deadline sweepers read. */
+  deadlines: () => 'cv:deadlines',
   /** Sorted set of running job ids per lane, scored by start time (ms): what the reconciler checks. */
   laneRunning: (lane: string) => `cv:lane:${lane}:running`,
   /** Stream: webhook events written by the lifecycle scripts, drained into the webhooks queue (consumer group `senders`). */

@@ -3,9 +3,11 @@ import type { Job, JobError, JobStatus, Lane, Usage } from '@clickvid/contracts'
 import type { Redis } from 'ioredis';
 import type { AssetRecord } from './assets.js';
 import { counterFields, histogramFields, jobLabels, type MetricField } from './cluster-metrics.js';
+import { DEFAULT_TEAM_EVENTS, type TeamEventsRetention } from './config.js';
 import { parseStored, type StoredJob } from './job-store.js';
 import { idBefore } from './ids.js';
 import { keys } from './keys.js';
+import { fieldsOf } from './redis.js';
 import { ACCEPT, CANCEL, FINISH, PROGRESS, REQUEUE, START } from './lifecycle-scripts.js';
 import { cachedAsset, type CachedOutput } from './output-cache.js';
 import { ledgerField, LEDGER_TTL_S, toMicros, utcDay } from './usage-ledger.js';
@@ -62,10 +64,16 @@ const enc = (v: unknown) => JSON.stringify(v);
 export class JobLifecycle {
   private readonly run: Run;
 
+  private readonly ev: { ev_prefix: string; ev_suffix: string; ev_retain_ms: number; ev_max: number };
+
   constructor(
     private readonly redis: Redis,
     private readonly ttlS: number,
+    events: TeamEventsRetention = DEFAULT_TEAM_EVENTS,
   ) {
+    // The scripts build the team's stream key from the team they read: keys.teamEvents around it.
+    const [ev_prefix = '', ev_suffix = ''] = keys.teamEvents('\0').split('\0');
+    this.ev = { ev_prefix, ev_suffix, ev_retain_ms: events.retainS * 1000, ev_max: events.maxPerTeam };
     const shas = new Map<string, string>();
     // EVALSHA with a fallback to EVAL: one round trip once the script is cached in Redis.
     this.run = async (script, key, spec) => {
@@ -86,7 +94,7 @@ export class JobLifecycle {
 
   private common(id: string) {
     return {
-      id, channel: keys.jobEvents(), lane_prefix: 'cv:lane:', usage_prefix: 'cv:usage:', outbox: keys.webhookOutbox(),
+      ...this.ev, id, channel: keys.jobEvents(), deadlines: keys.deadlines(), lane_prefix: 'cv:lane:', usage_prefix: 'cv:usage:', outbox: keys.webhookOutbox(),
       metrics_key: keys.metrics(), ttl: this.ttlS, ledger_ttl: LEDGER_TTL_S, now: new Date().toISOString(), now_ms: Date.now(), day: utcDay(),
     };
   }
@@ -99,6 +107,7 @@ export class JobLifecycle {
     const done = job.status === 'succeeded';
     const spec = {
       ...this.common(job.id), team, lane, fields, team_index: keys.teamJobs(team), index_min_id: idBefore(Date.now() - this.ttlS * 1000), score: Date.parse(job.created_at),
+      ...(!done && job.deadline_at ? { deadline_ms: Date.parse(job.deadline_at) } : {}),
       reserve_us: done ? 0 : toMicros(a.reserveS), quota_us: a.quotaS === undefined ? -1 : toMicros(a.quotaS),
       ...(done ? { done: true, ...this.successEffects(job, team, a.cached ? [a.cached.video, a.cached.poster] : []) } : {}),
     };
@@ -111,7 +120,7 @@ export class JobLifecycle {
   async start(id: string, attempt: number, token = newAttemptToken(attempt)): Promise<Attempt | null> {
     const [code, raw] = (await this.run(START, keys.job(id), { ...this.common(id), token, attempt })) as Raw;
     if (code !== 1 && code !== 2) return null;
-    return { stored: parseStored(pairs(raw as string[])), token };
+    return { stored: parseStored(fieldsOf(raw as string[])), token };
   }
 
   /** Progress of the attempt (0..1), which doubles as its stop check: false once canceled or superseded. */
@@ -173,7 +182,30 @@ export class JobLifecycle {
     const spec = { ...this.common(id), metrics: before ? terminalMetrics({ ...before.job, status: 'canceled', usage: null }) : [] };
     const [code, raw] = (await this.run(CANCEL, keys.job(id), spec)) as Raw;
     const verdict = VERDICT[code as number]!;
-    return { verdict, stored: verdict === 'missing' ? null : parseStored(pairs(raw as string[])) };
+    return { verdict, stored: verdict === 'missing' ? null : parseStored(fieldsOf(raw as string[])) };
+  }
+
+  /**
+   * queued → canceled because it had not started by its deadline: error `deadline_exceeded`,
+   * the reservation released, nothing billed, its webhook and team event. Answers the record
+   * when canceled now; null when the job started, ended or is gone (the sweeper then forgets it).
+   * Safe to race: of several servers' sweepers, one script wins.
+   */
+  async expire(id: string): Promise<StoredJob | null> {
+    const before = await this.get(id);
+    const message = 'The job had not started by its deadline (deadline_s); it was canceled at no charge.';
+    const spec = {
+      ...this.common(id), expire: true,
+      fields: { error: enc({ code: 'deadline_exceeded', message, retryable: false } satisfies JobError) },
+      metrics: before ? terminalMetrics({ ...before.job, status: 'canceled', usage: null }) : [],
+    };
+    const [code, raw] = (await this.run(CANCEL, keys.job(id), spec)) as Raw;
+    return code === 1 ? parseStored(fieldsOf(raw as string[])) : null;
+  }
+
+  /** Queued jobs whose deadline has passed, oldest first (at most `limit`). */
+  async overdue(limit: number, now = Date.now()): Promise<string[]> {
+    return this.redis.zrangebyscore(keys.deadlines(), '-inf', now, 'LIMIT', 0, limit);
   }
 
   /** The attempt gives its running job back to the queue (a drain past its deadline). */
@@ -221,9 +253,3 @@ function terminalMetrics(job: Job): MetricField[] {
  * held it: `pid` in base 36), unguessable, unique per start.
  */
 export const newAttemptToken = (attempt: number) => `a${attempt}-${process.pid.toString(36)}-${randomBytes(5).toString('hex')}`;
-
-function pairs(flat: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
-  return out;
-}

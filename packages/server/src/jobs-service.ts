@@ -80,6 +80,7 @@ export class JobsService {
       webhookUrl: req.webhook_url ?? null,
       parentId: parent?.id ?? null,
       allowDegrade: true,
+      deadlineS: req.deadline_s,
     });
   }
 
@@ -154,6 +155,8 @@ export class JobsService {
       allowDegrade: boolean;
       /** A promotion starts from its parent's latents (the worker's StartLatents): its cache key is the worker's to make. */
       promoted?: boolean;
+      /** Seconds from now until the job must have started (`deadline_s`); none by default. */
+      deadlineS?: number | undefined;
     },
     id = newId('job'),
   ): Promise<Job> {
@@ -219,6 +222,7 @@ export class JobsService {
       created_at: now,
       started_at: null,
       finished_at: null,
+      ...(spec.deadlineS !== undefined ? { deadline_at: new Date(Date.parse(now) + spec.deadlineS * 1000).toISOString() } : {}),
     };
 
     const key = spec.promoted ? null : contentKey(team.id, model, encoded.normalized, params);

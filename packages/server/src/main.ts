@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { createLogger, createRedis, loadConfigOrExit, WebhookOutbox } from '@clickvid/core';
 import { buildApp } from './app.js';
+import { DeadlineSweeper } from './deadline-sweeper.js';
 import { createDeps } from './deps.js';
 import { startWebhookSender } from './webhook-sender.js';
 
@@ -21,6 +22,9 @@ async function main(): Promise<void> {
   // Cancels end jobs here, so the server drains the webhook outbox too (one consumer group with the workers).
   const outbox = new WebhookOutbox(createRedis(config.redisUrl), deps.queues.webhooks, `server-${hostname()}-${process.pid}`, logger);
   outbox.start();
+  // Deadlines are the server's to keep: a final may wait where no final worker exists.
+  const deadlines = new DeadlineSweeper(deps.lifecycle, deps.queues, logger);
+  deadlines.start();
   await app.listen({ host: config.host, port: config.port });
   logger.info({ url: config.publicUrl, model: `${deps.registry.id}@${deps.registry.version}` }, 'server ready');
 
@@ -32,6 +36,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await app.close();
+    await deadlines.close();
     await outbox.close();
     await sender.close();
     senderConn.disconnect();

@@ -65,6 +65,11 @@ export const JSON_EXAMPLES = {
     { type: 'progress', job: { ...queued, status: 'running', queue_position: null, progress: 0.5, started_at: job.started_at } },
     { type: 'done', job },
   ],
+  /** listen: one line per event forwarded (NDJSON). */
+  listen: [
+    { id: '1764433200120-0', type: 'job.running', job_id: job.id, status: 200, attempts: 1 },
+    { id: '1764433200310-0', type: 'job.succeeded', job_id: job.id, status: 200, attempts: 1 },
+  ],
   asset,
   download: output,
   models: {

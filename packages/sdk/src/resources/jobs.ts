@@ -22,6 +22,8 @@ export type GenerateParams = GenerateRequest & {
   aspectRatio?: AspectRatio | undefined;
   /** Same as `duration_s`. */
   durationS?: number | undefined;
+  /** Same as `deadline_s`: cancel at no charge if not started within this many seconds. */
+  deadlineS?: number | undefined;
 };
 
 /** Options of calls that create a job. */
@@ -172,12 +174,13 @@ export class Jobs {
 }
 
 function toGenerateBody(params: GenerateParams): GenerateRequest {
-  const { fromJob, webhookUrl, aspectRatio, durationS, ...body } = params;
+  const { fromJob, webhookUrl, aspectRatio, durationS, deadlineS, ...body } = params;
   const out: GenerateRequest = { ...body };
   if (out.from_job === undefined && fromJob !== undefined) out.from_job = fromJob;
   if (out.webhook_url === undefined && webhookUrl !== undefined) out.webhook_url = webhookUrl;
   if (out.aspect_ratio === undefined && aspectRatio !== undefined) out.aspect_ratio = aspectRatio;
   if (out.duration_s === undefined && durationS !== undefined) out.duration_s = durationS;
+  if (out.deadline_s === undefined && deadlineS !== undefined) out.deadline_s = deadlineS;
   for (const k of Object.keys(out) as (keyof GenerateRequest)[]) if (out[k] === undefined) delete out[k];
   return out;
 }

@@ -2,12 +2,14 @@ import { ErrorBody, GenerateRequest, Job, JobEvent, JobList, JobListQuery, Promo
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps } from '../deps.js';
-import { ApiError } from '../errors.js';
 import { checkIdempotencyKey } from '../idempotency.js';
-import { StreamSlots } from '../internal/stream-slots.js';
+import { openSse } from '../internal/sse.js';
 
 const IdParams = z.object({ id: z.string().max(64) });
 const IdemHeaders = z.object({ 'idempotency-key': z.string().optional() }).loose();
+const GenerateHeaders = IdemHeaders.extend({
+  'cancel-after': z.coerce.number().int().min(1).max(7 * 86_400).optional().describe('Same as the body\'s deadline_s (the body wins when both are sent).'),
+}).loose();
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody };
 
 export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
@@ -15,14 +17,17 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
     schema: {
       summary: 'Submit a prompt; returns the queued job (202). Send an Idempotency-Key to make retries safe.',
       tags: ['jobs'],
-      headers: IdemHeaders,
+      headers: GenerateHeaders,
       body: GenerateRequest,
       response: { 200: Job, 202: Job, ...errors },
     },
   }, async (req, reply) => {
     const key = checkIdempotencyKey(req.headers['idempotency-key']);
-    const work = async () => ({ status: 202, body: await d.jobs.generate(req.team, req.body) });
-    const res = key !== undefined ? await d.idempotency.run(req.team.id, key, { route: 'generate', body: req.body }, work) : { ...(await work()), replayed: false };
+    // The header is folded into the body: one request, one fingerprint for Idempotency-Key.
+    const after = req.headers['cancel-after'];
+    const body = after !== undefined && req.body.deadline_s === undefined ? { ...req.body, deadline_s: after } : req.body;
+    const work = async () => ({ status: 202, body: await d.jobs.generate(req.team, body) });
+    const res = key !== undefined ? await d.idempotency.run(req.team.id, key, { route: 'generate', body }, work) : { ...(await work()), replayed: false };
     if (res.replayed) reply.header('idempotent-replayed', 'true');
     // The body is a Job the service built (or the stored first answer to this key), typed
     // as the contract's: checking it against the schema again cost a fifth of a submit's CPU.
@@ -79,43 +84,16 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
     },
   }, async (req, reply) => {
     await d.jobs.get(req.team, req.params.id); // 404 before the stream opens
-    const slot = await d.streams.acquire(req.team.id, req.id);
-    if (!slot) {
-      throw new ApiError('too_many_streams', `The team has ${d.config.sseMaxStreamsPerTeam} event streams open; close one, or poll GET /v1/jobs/${req.params.id}.`, {
-        headers: { 'retry-after': '5' },
-      });
-    }
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      'x-request-id': req.id,
-    });
-    let closed = false;
+    const sse = await openSse(d.streams, req, reply, { limit: d.config.sseMaxStreamsPerTeam, instead: `poll GET /v1/jobs/${req.params.id}` });
     // The id of an event is the state it reports (see eventId). A client resuming with
     // Last-Event-ID gets only what changed since, and `done` at once if the job ended.
     let last = req.headers['last-event-id'] ?? '';
-    const send = (type: JobEvent['type'], job?: Job, id?: string) => {
-      if (closed) return;
-      res.write(`${id ? `id: ${id}\n` : ''}event: ${type}\ndata: ${JSON.stringify({ type, ...(job ? { job } : {}) })}\n\n`);
-    };
-    const finish = () => {
-      if (closed) return;
-      closed = true;
-      clearInterval(heartbeat);
-      clearInterval(poll);
-      clearInterval(lease);
-      off();
-      void slot.release().catch(() => undefined);
-      res.end();
-    };
+    const send = (type: JobEvent['type'], job?: Job, id?: string) =>
+      sse.write(`${id ? `id: ${id}\n` : ''}event: ${type}\ndata: ${JSON.stringify({ type, ...(job ? { job } : {}) })}\n\n`);
     // Updates arrive by pub/sub; a slow poll covers queue-position changes and missed messages.
     const refresh = async () => {
       const s = await d.store.get(req.params.id);
-      if (!s || closed) return;
+      if (!s || sse.closed) return;
       const job = await d.jobs.present(s);
       const id = eventId(job);
       if (id === last) return;
@@ -123,14 +101,17 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
       last = id;
       if (TERMINAL_STATUSES.includes(job.status)) {
         send('done', job, id);
-        finish();
+        sse.close();
       } else send(type, job, id);
     };
     const off = d.events.on(req.params.id, () => void refresh().catch(() => undefined));
     const heartbeat = setInterval(() => send('heartbeat'), 15_000);
     const poll = setInterval(() => void refresh().catch(() => undefined), 1000);
-    const lease = setInterval(() => void slot.renew().catch(() => undefined), StreamSlots.RENEW_MS);
-    req.raw.on('close', finish);
+    sse.onClose(() => {
+      clearInterval(heartbeat);
+      clearInterval(poll);
+      off();
+    });
     await refresh().catch(() => undefined);
   });
 };
