@@ -8,7 +8,7 @@ export {
   GenerateRequest, PromoteRequest, EffectiveParams, ModelRef, Cost, Usage,
   Job, JobListQuery, JobList, JobEvent,
 } from './jobs.js';
-export { AssetKind, Asset } from './assets.js';
+export { AssetKind, Asset, AssetRetrieveQuery } from './assets.js';
 export { UsageQuery, UsageRow, UsageReport } from './usage.js';
 export { ModelTier, ModelInfo, ModelList } from './models.js';
 export { PromptCheckRequest, PromptCheck } from './prompts.js';

@@ -15,6 +15,7 @@ export {
 export { Jobs, type GenerateParams, type CreateOptions, type PromoteParams, type StreamOptions, type JobListParams } from './resources/jobs.js';
 export { Page, PagePromise, type ListBody } from './resources/pagination.js';
 export { Assets, type DownloadOptions, type DownloadResult } from './resources/assets.js';
+export type { AssetRetrieveOptions } from './resources/assets-base.js';
 export { Usage } from './resources/usage.js';
 export { Models } from './resources/models.js';
 export { Admin, AdminTeams, AdminKeys } from './resources/admin.js';

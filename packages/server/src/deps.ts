@@ -68,7 +68,7 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   const events = new JobEvents(sub);
   await events.start();
   const webhookTargets = new WebhookTargets({ allowPrivate: config.allowPrivateWebhooks });
-  const jobs = new JobsService({ config, redis, store, lifecycle, registry, queues, cache, storage, metrics, webhookTargets, ledger });
+  const jobs = new JobsService({ config, redis, store, lifecycle, registry, queues, cache, storage, metrics, webhookTargets, ledger, assets });
   return {
     config, redis, sub, store, lifecycle, assets, teams, ledger, registry, storage, queues, cache, metrics, events, jobs, webhookTargets,
     idempotency: new Idempotency(redis),
