@@ -145,7 +145,7 @@ export class Studio {
       h(
         'p',
         { class: 'estimate muted' },
-        `${c.quality} ${c.params.width}×${c.params.height}, ${c.params.frames} frames at ${c.params.fps} fps: about ${c.estimate.gpu_seconds} GPU-s, ${c.estimate.credits} credits`,
+        `${c.quality} ${c.params.width}×${c.params.height}, ${c.params.frames} frames at ${c.params.fps} fps: about ${short(c.estimate.gpu_seconds)} GPU-s, ${short(c.estimate.credits)} credits`,
       ),
     );
   }
@@ -205,6 +205,7 @@ export class Studio {
       this.final = job;
       hit = true;
     }
+    this.children = this.children.map((c) => (c.id === job.id ? job : c));
     if (!hit) return;
     this.render();
     if (TERMINAL.has(job.status)) {
@@ -235,7 +236,8 @@ export class Studio {
     if (children) this.children = children;
     const job = this.current;
     if (!job) return;
-    fill($('current'), this.jobCard(job, 'current'));
+    // With a final beside it, the draft plays in the pair below, not twice.
+    fill($('current'), this.jobCard(job, 'current', false, !this.final));
     const compare = $('compare');
     compare.hidden = !this.final;
     if (this.final) {
@@ -247,7 +249,7 @@ export class Studio {
     }
   }
 
-  private jobCard(job: Job, role: string, compact = false): HTMLElement {
+  private jobCard(job: Job, role: string, compact = false, withVideo = true): HTMLElement {
     const running = job.status === 'queued' || job.status === 'running';
     const card = h(
       'article',
@@ -271,7 +273,8 @@ export class Studio {
       ),
       ...job.warnings.map((w) => h('p', { class: 'warning', text: w })),
       job.error && h('p', { class: 'err' }, h('code', { text: job.error.code }), ' ', job.error.message),
-      job.urls &&
+      withVideo &&
+        job.urls &&
         h('video', {
           class: 'clip',
           attrs: {
@@ -292,7 +295,7 @@ export class Studio {
         'p',
         { class: 'meta muted' },
         `${job.params.width}×${job.params.height}, ${job.params.frames} frames, ${job.params.fps} fps, seed ${job.params.seed}`,
-        job.usage ? `, ${job.usage.credits} credits` : `, about ${job.estimate.credits} credits`,
+        job.usage ? `, ${short(job.usage.credits)} credits` : `, about ${short(job.estimate.credits)} credits`,
       ),
     );
     const video = card.querySelector('video');
@@ -407,4 +410,9 @@ export class Studio {
       fill($('error'), errorView(err));
     }
   }
+}
+
+/** A figure to three significant digits. */
+function short(n: number): string {
+  return n === 0 ? '0' : String(Number(n.toPrecision(3)));
 }
