@@ -10,6 +10,7 @@ import { startPrivateStack } from './lib.mjs';
 const runs = Number(process.argv[2] ?? 5);
 /** DevTools' "Fast 4G" and "Slow 4G" presets (latency ms, throughput bytes/s), and a 4× slower CPU. */
 const PROFILES = [
+  { name: 'no throttling', latency: 0, down: -1, up: -1, cpu: 1 },
   { name: 'Slow 4G, CPU 4x', latency: 150, down: (1.6 * 1024 * 1024) / 8, up: (750 * 1024) / 8, cpu: 4 },
   { name: 'Fast 4G, CPU 4x', latency: 60, down: (9 * 1024 * 1024) / 8, up: (1.5 * 1024 * 1024) / 8, cpu: 4 },
 ];
