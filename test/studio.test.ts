@@ -108,6 +108,12 @@ describe('the studio on local storage', () => {
 
   it('generates a draft that plays at the draft width, then a final beside it at the final width', async () => {
     const widths = await tierWidths(stack);
+    const streams: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      const p = new URL(r.url()).pathname;
+      if (p.endsWith('/events')) streams.push(p);
+    };
+    page.on('request', onRequest);
     await openSignedIn(page, stack);
     const draftId = await generate(page, 'two red circles moving right on a blue background', XSS_CAMPAIGN);
     expect(await playingWidth(page, '#current video.clip')).toBe(widths.draft);
@@ -120,6 +126,9 @@ describe('the studio on local storage', () => {
     expect(await page.$eval('#compare .draft-side', (e) => e.getAttribute('data-job-id'))).toBe(draftId);
     expect(await page.$eval('#compare .draft-side video', (v) => (v as HTMLVideoElement).videoWidth)).toBe(widths.draft);
     const finalId = await page.$eval('#compare .final-side', (e) => e.getAttribute('data-job-id'));
+    // Both jobs were followed live over the team's one event stream, opened at sign-in: no stream per job.
+    page.off('request', onRequest);
+    expect(streams).toEqual(['/v1/events']);
 
     // After a reload the history finds the draft, and the lineage its final: no second promotion.
     await page.reload();

@@ -8,6 +8,7 @@ export {
   GenerateRequest, PromoteRequest, EffectiveParams, ModelRef, Cost, Usage,
   Job, JobListQuery, JobList, JobEvent,
 } from './jobs.js';
+export { TeamEventType, TeamEventId, TeamEvent } from './events.js';
 export { AssetKind, Asset, AssetRetrieveQuery } from './assets.js';
 export { UsageQuery, UsageRow, UsageReport } from './usage.js';
 export { ModelTier, ModelInfo, ModelList } from './models.js';

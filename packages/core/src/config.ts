@@ -19,6 +19,16 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 export const CRASH_POINTS = ['after_store', 'after_succeed', 'before_ack'] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
+/** How far back a team's event stream reaches: whichever bound is reached first cuts. */
+export interface TeamEventsRetention {
+  /** Events older than this are trimmed (and an idle team's stream expires). @defaultValue 86400 */
+  retainS: number;
+  /** At most about this many events per team (trimmed approximately, as XTRIM `~` does). @defaultValue 10000 */
+  maxPerTeam: number;
+}
+/** The defaults of {@link TeamEventsRetention}, for lifecycles built without a config (tests, tools). */
+export const DEFAULT_TEAM_EVENTS: TeamEventsRetention = Object.freeze({ retainS: 86_400, maxPerTeam: 10_000 });
+
 /**
  * Every environment variable clickvid reads. Parsed once per process, frozen.
  * Nothing else in the code base touches `process.env`.
@@ -96,6 +106,8 @@ const EnvSchema = z.object({
   CLICKVID_ALLOW_PRIVATE_WEBHOOKS: bool.default(false),
   CLICKVID_JOB_TTL_DAYS: int(1, 3650).default(30),
   CLICKVID_SSE_MAX_STREAMS_PER_TEAM: int(1, 100_000).default(50),
+  CLICKVID_EVENTS_RETAIN_S: int(10, 30 * 86_400).default(DEFAULT_TEAM_EVENTS.retainS),
+  CLICKVID_EVENTS_MAX_PER_TEAM: int(100, 10_000_000).default(DEFAULT_TEAM_EVENTS.maxPerTeam),
   CLICKVID_DRAFT_LOCK_MS: int(1000, 600_000).default(3000),
   CLICKVID_FINAL_LOCK_MS: int(1000, 3_600_000).default(30_000),
   CLICKVID_DRAIN_TIMEOUT_MS: int(0, 3_600_000).default(8000),
@@ -161,6 +173,8 @@ export type Config = Readonly<{
   jobTtlS: number;
   /** Concurrent GET /v1/jobs/{id}/events streams per team, across all servers. */
   sseMaxStreamsPerTeam: number;
+  /** The team event stream (GET /v1/events): how long and how many events a team can resume from. */
+  teamEvents: TeamEventsRetention;
   /**
    * BullMQ's lock per lane. A job whose worker died is redelivered within `lockMs` +
    * `stalledIntervalMs`; `lockMs` must exceed twice the longest event-loop stall, or a
@@ -257,6 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateWebhooks: e.CLICKVID_ALLOW_PRIVATE_WEBHOOKS,
     jobTtlS: e.CLICKVID_JOB_TTL_DAYS * 86_400,
     sseMaxStreamsPerTeam: e.CLICKVID_SSE_MAX_STREAMS_PER_TEAM,
+    teamEvents: { retainS: e.CLICKVID_EVENTS_RETAIN_S, maxPerTeam: e.CLICKVID_EVENTS_MAX_PER_TEAM },
     locks: {
       // Drafts: recovered within ~4 s of a worker's death (lock 3 s + check every 1 s). A short
       // lock means false stalls when a worker is starved of CPU for seconds; fencing makes them

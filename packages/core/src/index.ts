@@ -1,8 +1,8 @@
 /** @clickvid/core: what the server and the worker share. */
-export { loadConfig, loadConfigOrExit, ConfigError, REPO_ROOT, CRASH_POINTS, crashAt, type Config, type CrashPoint } from './config.js';
+export { loadConfig, loadConfigOrExit, ConfigError, REPO_ROOT, CRASH_POINTS, crashAt, DEFAULT_TEAM_EVENTS, type Config, type CrashPoint, type TeamEventsRetention } from './config.js';
 export { newId } from './ids.js';
 export { keys, QUEUE_NAMES } from './keys.js';
-export { createRedis, createServerRedis, isRedisUnavailable, redisReady, type Redis } from './redis.js';
+export { createRedis, createServerRedis, fieldsOf, isRedisUnavailable, redisReady, type Redis } from './redis.js';
 export { JobStore, type StoredJob, type JobUpdate } from './job-store.js';
 export { JobLifecycle, attemptKey, ATTEMPT_FILES, newAttemptToken, type AcceptSpec, type AcceptOutcome, type Attempt, type Verdict } from './lifecycle.js';
 export { WebhookOutbox, OUTBOX_CLAIM_IDLE_MS } from './outbox.js';

@@ -14,6 +14,8 @@ export interface JobUpdate {
   team: string;
   status: JobStatus;
   progress: number;
+  /** The entry id of the change in the team's event stream (keys.teamEvents). */
+  event?: string;
 }
 
 /**

@@ -12,6 +12,12 @@ export const keys = {
   teamJobs: (team: string) => `cv:team:${team}:jobs`,
   /** Sorted set of a team's open event streams (request id), scored by lease expiry (ms): the SSE cap. */
   teamStreams: (team: string) => `cv:team:${team}:streams`,
+  /**
+   * Stream: every job event of a team (`type`, `data` = the TeamEvent JSON without its id),
+   * written by the lifecycle scripts with each state change; the entry id is the SSE `id:`.
+   * Trimmed to the events window (MINID) and a count (MAXLEN), and expires when idle that long.
+   */
+  teamEvents: (team: string) => `cv:team:${team}:events`,
   /** Hash: team name, webhook secret, created_at, settings (JSON: the team's overrides of the defaults). */
   team: (team: string) => `cv:team:${team}`,
   /** Sorted set of team ids, scored by creation time (ms). */

@@ -33,9 +33,18 @@ local function jobjson()
   return '{' .. table.concat(parts, ',') .. '}'
 end
 
-local function publish(status)
+-- The change is appended to the team's event stream (GET /v1/events reads it, and resumes
+-- from it by entry id), trimmed to the window and count, then announced on the channel
+-- that wakes the SSE streams of every server. The event carries the job as it is now.
+local function publish(status, evtype)
+  local team = redis.call('HGET', K, 'team')
+  local ev = S.ev_prefix .. team .. S.ev_suffix
+  local data = '{"type":' .. cjson.encode(evtype) .. ',"created_at":' .. cjson.encode(S.now) .. ',"job":' .. jobjson() .. '}'
+  local eid = redis.call('XADD', ev, 'MINID', '~', tostring(S.now_ms - S.ev_retain_ms), '*', 'type', evtype, 'data', data)
+  redis.call('XTRIM', ev, 'MAXLEN', '~', S.ev_max)
+  redis.call('PEXPIRE', ev, S.ev_retain_ms)
   local p = tonumber(cjson.decode(redis.call('HGET', K, 'progress') or '0')) or 0
-  redis.call('PUBLISH', S.channel, cjson.encode({id = S.id, team = redis.call('HGET', K, 'team'), status = status, progress = p}))
+  redis.call('PUBLISH', S.channel, cjson.encode({id = S.id, team = team, status = status, progress = p, event = eid}))
 end
 
 local function patch(fields)
@@ -79,7 +88,7 @@ local function effects(status)
       'event', 'evt_' .. string.sub(S.id, 5) .. '_' .. status, 'job', S.id, 'team', team, 'url', url, 'type', type, 'payload', payload)
   end
   lanes_leave()
-  publish(status)
+  publish(status, 'job.' .. status)
 end
 `;
 
@@ -117,6 +126,7 @@ if S.done then
   return {1, -1}
 end
 redis.call('ZADD', S.lane_prefix .. lane .. ':queued', S.score, S.id)
+publish('queued', 'job.queued')
 return {1, redis.call('ZRANK', S.lane_prefix .. lane .. ':queued', S.id)}
 `);
 
@@ -132,7 +142,7 @@ redis.call('HSET', K, 'status', '"running"', 'started_at', cjson.encode(S.now), 
 local lane = cjson.decode(redis.call('HGET', K, 'lane'))
 redis.call('ZREM', S.lane_prefix .. lane .. ':queued', S.id)
 redis.call('ZADD', S.lane_prefix .. lane .. ':running', S.now_ms, S.id)
-publish('running')
+publish('running', 'job.running')
 return {1, redis.call('HGETALL', K)}
 `);
 
@@ -140,7 +150,7 @@ return {1, redis.call('HGETALL', K)}
 export const PROGRESS = script(`
 if redis.call('HGET', K, 'status') ~= '"running"' or redis.call('HGET', K, '_attempt') ~= S.token then return 0 end
 redis.call('HSET', K, 'progress', tostring(S.progress))
-publish('running')
+publish('running', 'job.progress')
 return 1
 `);
 
@@ -185,6 +195,6 @@ redis.call('HSET', K, 'status', '"queued"', 'progress', '0', '_attempt', '')
 local lane = cjson.decode(redis.call('HGET', K, 'lane'))
 redis.call('ZREM', S.lane_prefix .. lane .. ':running', S.id)
 redis.call('ZADD', S.lane_prefix .. lane .. ':queued', S.now_ms, S.id)
-publish('queued')
+publish('queued', 'job.queued')
 return 1
 `);

@@ -3,9 +3,11 @@ import type { Job, JobError, JobStatus, Lane, Usage } from '@clickvid/contracts'
 import type { Redis } from 'ioredis';
 import type { AssetRecord } from './assets.js';
 import { counterFields, histogramFields, jobLabels, type MetricField } from './cluster-metrics.js';
+import { DEFAULT_TEAM_EVENTS, type TeamEventsRetention } from './config.js';
 import { parseStored, type StoredJob } from './job-store.js';
 import { idBefore } from './ids.js';
 import { keys } from './keys.js';
+import { fieldsOf } from './redis.js';
 import { ACCEPT, CANCEL, FINISH, PROGRESS, REQUEUE, START } from './lifecycle-scripts.js';
 import { cachedAsset, type CachedOutput } from './output-cache.js';
 import { ledgerField, LEDGER_TTL_S, toMicros, utcDay } from './usage-ledger.js';
@@ -59,10 +61,16 @@ const enc = (v: unknown) => JSON.stringify(v);
 export class JobLifecycle {
   private readonly run: Run;
 
+  private readonly ev: { ev_prefix: string; ev_suffix: string; ev_retain_ms: number; ev_max: number };
+
   constructor(
     private readonly redis: Redis,
     private readonly ttlS: number,
+    events: TeamEventsRetention = DEFAULT_TEAM_EVENTS,
   ) {
+    // The scripts build the team's stream key from the team they read: keys.teamEvents around it.
+    const [ev_prefix = '', ev_suffix = ''] = keys.teamEvents('\0').split('\0');
+    this.ev = { ev_prefix, ev_suffix, ev_retain_ms: events.retainS * 1000, ev_max: events.maxPerTeam };
     const shas = new Map<string, string>();
     // EVALSHA with a fallback to EVAL: one round trip once the script is cached in Redis.
     this.run = async (script, key, spec) => {
@@ -83,7 +91,7 @@ export class JobLifecycle {
 
   private common(id: string) {
     return {
-      id, channel: keys.jobEvents(), lane_prefix: 'cv:lane:', usage_prefix: 'cv:usage:', outbox: keys.webhookOutbox(),
+      ...this.ev, id, channel: keys.jobEvents(), lane_prefix: 'cv:lane:', usage_prefix: 'cv:usage:', outbox: keys.webhookOutbox(),
       metrics_key: keys.metrics(), ttl: this.ttlS, ledger_ttl: LEDGER_TTL_S, now: new Date().toISOString(), now_ms: Date.now(), day: utcDay(),
     };
   }
@@ -108,7 +116,7 @@ export class JobLifecycle {
   async start(id: string, attempt: number, token = newAttemptToken(attempt)): Promise<Attempt | null> {
     const [code, raw] = (await this.run(START, keys.job(id), { ...this.common(id), token, attempt })) as Raw;
     if (code !== 1 && code !== 2) return null;
-    return { stored: parseStored(pairs(raw as string[])), token };
+    return { stored: parseStored(fieldsOf(raw as string[])), token };
   }
 
   /** Progress of the attempt (0..1), which doubles as its stop check: false once canceled or superseded. */
@@ -170,7 +178,7 @@ export class JobLifecycle {
     const spec = { ...this.common(id), metrics: before ? terminalMetrics({ ...before.job, status: 'canceled', usage: null }) : [] };
     const [code, raw] = (await this.run(CANCEL, keys.job(id), spec)) as Raw;
     const verdict = VERDICT[code as number]!;
-    return { verdict, stored: verdict === 'missing' ? null : parseStored(pairs(raw as string[])) };
+    return { verdict, stored: verdict === 'missing' ? null : parseStored(fieldsOf(raw as string[])) };
   }
 
   /** The attempt gives its running job back to the queue (a drain past its deadline). */
@@ -218,9 +226,3 @@ function terminalMetrics(job: Job): MetricField[] {
  * held it: `pid` in base 36), unguessable, unique per start.
  */
 export const newAttemptToken = (attempt: number) => `a${attempt}-${process.pid.toString(36)}-${randomBytes(5).toString('hex')}`;
-
-function pairs(flat: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
-  return out;
-}

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { keys } from './keys.js';
+import { fieldsOf } from './redis.js';
 import type { Logger } from './logger.js';
 import type { WebhookJobData } from './queues.js';
 import { WEBHOOK_JOB_OPTIONS } from './webhook-events.js';
@@ -91,7 +92,7 @@ export class WebhookOutbox {
     const jobs = [];
     for (const [id, flat] of entries) {
       if (!flat) continue; // deleted meanwhile
-      const f = fields(flat);
+      const f = fieldsOf(flat);
       const data: WebhookJobData = { eventId: f.event!, jobId: f.job!, team: f.team!, url: f.url!, type: f.type as WebhookJobData['type'], payload: f.payload! };
       jobs.push({ name: data.type, data, opts: { ...WEBHOOK_JOB_OPTIONS, jobId: data.eventId } });
       ids.push(id);
@@ -104,9 +105,3 @@ export class WebhookOutbox {
 }
 
 type Entry = [id: string, fields: string[] | null];
-
-function fields(flat: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
-  return out;
-}

@@ -70,4 +70,11 @@ export function isRedisUnavailable(err: unknown): boolean {
   if (UNAVAILABLE_MESSAGES.some((m) => err.message.startsWith(m))) return true;
   return UNAVAILABLE_REPLIES.test(err.message);
 }
+/** A reply of field/value pairs (HGETALL inside a script, a stream entry's fields) as a record. */
+export function fieldsOf(flat: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+  return out;
+}
+
 export type { Redis };

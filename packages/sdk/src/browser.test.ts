@@ -147,4 +147,33 @@ describe('the fetch option (Node)', () => {
     expect(err).toBeInstanceOf(APIConnectionError);
     expect((err as Error).message).toMatch(/ECONNREFUSED/);
   });
+
+  it('follows the team event stream over fetch and resumes after a drop with Last-Event-ID', async () => {
+    api = await startFakeApi((_req, res, n) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const ev = (id: string, type: string) => ({ id, type, created_at: new Date().toISOString(), job: makeJob({ status: 'running' }) });
+      if (n === 1) {
+        sse(res, 'job.running', ev('5-0', 'job.running'), '5-0');
+        return res.end(); // the server went away: the SDK reconnects
+      }
+      sse(res, 'job.progress', ev('6-0', 'job.progress'), '6-0');
+    });
+    const { code } = await bundleForBrowser();
+    const context = browserContext(api.url);
+    runInContext(code, context);
+    const ids = await runInContext(
+      `(async () => {
+        const client = new ClickvidSDK.Clickvid({ apiKey: 'sk_browser' });
+        const ids = [];
+        for await (const e of client.events.stream()) {
+          ids.push(e.id + ' ' + e.type);
+          if (ids.length === 2) break;
+        }
+        return ids;
+      })()`,
+      context,
+    );
+    expect(ids).toEqual(['5-0 job.running', '6-0 job.progress']);
+    expect(api.requests.map((r) => r.headers['last-event-id'])).toEqual([undefined, '5-0']);
+  });
 });

@@ -13,6 +13,7 @@ export {
   APIResponseValidationError, JobFailedError, WaitTimeoutError, WebhookVerificationError, type APIErrorInit,
 } from './errors.js';
 export { Jobs, type GenerateParams, type CreateOptions, type PromoteParams, type StreamOptions, type JobListParams } from './resources/jobs.js';
+export { Events, type TeamStreamOptions } from './resources/events.js';
 export { Page, PagePromise, type ListBody } from './resources/pagination.js';
 export { Assets, type AssetRetrieveOptions } from './resources/assets-base.js';
 export { Usage } from './resources/usage.js';
@@ -23,6 +24,6 @@ export { isTerminal, DEFAULT_WAIT_TIMEOUT_MS, type WaitOptions } from './interna
 export type { RequestOptions, ApiResponse } from './internal/transport.js';
 export { VERSION } from './version.js';
 export type {
-  Job, JobEvent, JobList, JobListQuery, JobStatus, Quality, AspectRatio, GenerateRequest, Asset, UsageReport, UsageQuery,
+  Job, JobEvent, JobList, TeamEvent, TeamEventType, JobListQuery, JobStatus, Quality, AspectRatio, GenerateRequest, Asset, UsageReport, UsageQuery,
   ModelList, ModelInfo, ModelTier, WebhookEvent,
 } from '@clickvid/contracts';

@@ -11,6 +11,7 @@ import { registerRateLimits } from './rate-limits.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
 import { assetContentRoute, assetRoutes } from './routes/assets.js';
+import { eventRoutes } from './routes/events.js';
 import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
 import { promptRoutes } from './routes/prompts.js';
@@ -92,6 +93,7 @@ export async function buildApp(d: Deps, logger: Logger) {
       if (d.redisAvailability.down) throw new ApiError('service_unavailable', 'Redis is not answering; retry shortly.', { headers: { 'retry-after': '2' } });
     });
     await v1.register(jobRoutes(d));
+    await v1.register(eventRoutes(d));
     await v1.register(assetRoutes(d));
     await v1.register(accountRoutes(d));
     await v1.register(promptRoutes(d));

@@ -109,7 +109,7 @@ describe('CORS for /v1', () => {
     expect(other.headers.vary).toContain('Origin');
   });
 
-  it('is on the event stream, whose reply is hijacked', async () => {
+  it('is on the event streams, whose replies are hijacked', async () => {
     const origin = 'http://localhost:5173';
     const job = (await cors.app.inject({ method: 'POST', url: '/v1/generate', headers: cors.auth(cors.keyA), payload: { prompt: PROMPT } })).json();
     const url = await cors.app.listen({ port: 0, host: '127.0.0.1' });
@@ -120,6 +120,9 @@ describe('CORS for /v1', () => {
       expect(res.headers.get('content-type')).toContain('text/event-stream');
       expect(res.headers.get('access-control-allow-origin')).toBe(origin);
       expect(res.headers.get('x-request-id')).toMatch(/^req_/);
+      const team = await fetch(`${url}/v1/events`, { headers: { ...cors.auth(cors.keyA), origin }, signal: ac.signal });
+      expect(team.status).toBe(200);
+      expect(team.headers.get('access-control-allow-origin')).toBe(origin);
     } finally {
       ac.abort();
     }

@@ -55,7 +55,7 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   // Without an offline queue, commands sent before the connection is ready would fail.
   await Promise.all([redisReady(redis, 30_000), redisReady(queueConn, 30_000)]);
   const store = new JobStore(redis);
-  const lifecycle = new JobLifecycle(redis, config.jobTtlS);
+  const lifecycle = new JobLifecycle(redis, config.jobTtlS, config.teamEvents);
   const assets = new AssetStore(redis, config.jobTtlS);
   const teams = new TeamStore(redis, config.teamDefaults);
   const ledger = new UsageLedger(redis);

@@ -15,13 +15,68 @@ export interface JobFeed {
 
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 
-/** The page's feed. */
+/** The page's feed: the team's event stream. */
 export function createFeed(client: Clickvid): JobFeed {
-  return pollingFeed(client);
+  return streamFeed(client);
 }
 
 /**
- * Polls GET /v1/jobs (newest first: the jobs a user watches are the newest) once a second
+ * Follows GET /v1/events, one stream for the page. The SDK resumes a dropped connection from
+ * the last event id (no event lost or repeated); an error it gives up on (a 401, say) is
+ * retried here after a pause, so the page keeps its live status without a reload. Events carry
+ * the job as its change left it; a succeeded job is read once more for its signed URLs.
+ * A job watched just after it was created is also read once, in case it ended (a cache hit)
+ * before the stream was open.
+ */
+export function streamFeed(client: Clickvid): JobFeed {
+  const watched = new Set<string>();
+  const heard = new Set<string>();
+  const listeners = new Set<(job: Job) => void>();
+  const ac = new AbortController();
+  const emit = (job: Job) => {
+    if (!watched.has(job.id)) return;
+    heard.add(job.id);
+    if (TERMINAL.has(job.status)) watched.delete(job.id);
+    for (const l of listeners) l(job);
+  };
+  const handle = async (job: Job) => {
+    if (!watched.has(job.id)) return;
+    if (job.status === 'succeeded' && !job.urls) job = await client.jobs.retrieve(job.id).catch(() => job);
+    emit(job);
+  };
+  void (async () => {
+    let last: string | undefined;
+    while (!ac.signal.aborted) {
+      try {
+        for await (const event of client.events.stream({ signal: ac.signal, ...(last ? { lastEventId: last } : {}) })) {
+          last = event.id;
+          void handle(event.job);
+        }
+      } catch {
+        if (ac.signal.aborted) return;
+        await new Promise((r) => setTimeout(r, 3000));
+      }
+    }
+  })();
+  return {
+    watch(id) {
+      watched.add(id);
+      setTimeout(() => {
+        if (watched.has(id) && !heard.has(id)) void client.jobs.retrieve(id).then(handle, () => undefined);
+      }, 1500);
+    },
+    on(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close() {
+      ac.abort();
+    },
+  };
+}
+
+/**
+ * The fallback where no event stream is available: polls GET /v1/jobs (newest first: the jobs a user watches are the newest) once a second
  * while something is watched, and GET /v1/jobs/{id} for a watched job not on that page.
  * A failed poll (a 429, a dropped connection) is retried at the next tick.
  */

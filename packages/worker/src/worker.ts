@@ -78,7 +78,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   // same event-loop turn, so their commands go out in one write instead of one each.
   const redis: Redis = createRedis(config.redisUrl, { enableAutoPipelining: true });
   const metrics = new WorkerMetrics({ defaultMetrics: true, cluster: { metrics: new ClusterMetrics(redis), redis } });
-  const lifecycle = new JobLifecycle(redis, config.jobTtlS);
+  const lifecycle = new JobLifecycle(redis, config.jobTtlS, config.teamEvents);
   const webhooks = new Queue<WebhookJobData>(QUEUE_NAMES.webhooks, { connection: redis, ...(prefix ? { prefix } : {}) });
   // Its own connection: it blocks on the outbox stream.
   const outbox = new WebhookOutbox(createRedis(config.redisUrl), webhooks, id, logger);

@@ -1,6 +1,7 @@
 import type { Job } from '@clickvid/contracts';
 import type { APIPromise } from '../api-promise.js';
 import { ClickvidError } from '../errors.js';
+import { Events } from '../resources/events.js';
 import { Jobs, type CreateOptions, type GenerateParams } from '../resources/jobs.js';
 import { Models } from '../resources/models.js';
 import { Prompts } from '../resources/prompts.js';
@@ -40,6 +41,8 @@ export const DEFAULT_BASE_URL = 'http://127.0.0.1:8080';
 export abstract class ClientBase {
   /** Submit, inspect, list, cancel, promote, follow jobs. */
   readonly jobs: Jobs;
+  /** Every job event of the caller's team, as one resumable stream. */
+  readonly events: Events;
   /** GPU-seconds and credits of the caller's team. */
   readonly usage: Usage;
   /** Models and their quality tiers. */
@@ -68,6 +71,7 @@ export abstract class ClientBase {
       userAgent,
     });
     this.jobs = new Jobs(this.transport);
+    this.events = new Events(this.transport);
     this.usage = new Usage(this.transport);
     this.models = new Models(this.transport);
     this.prompts = new Prompts(this.transport);

@@ -2,10 +2,8 @@ import { ErrorBody, GenerateRequest, Job, JobEvent, JobList, JobListQuery, Promo
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps } from '../deps.js';
-import { ApiError } from '../errors.js';
 import { checkIdempotencyKey } from '../idempotency.js';
-import { eventStreamHead } from '../internal/browser-security.js';
-import { StreamSlots } from '../internal/stream-slots.js';
+import { openSse } from '../internal/sse.js';
 
 const IdParams = z.object({ id: z.string().max(64) });
 const IdemHeaders = z.object({ 'idempotency-key': z.string().optional() }).loose();
@@ -83,37 +81,16 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
     },
   }, async (req, reply) => {
     await d.jobs.get(req.team, req.params.id); // 404 before the stream opens
-    const slot = await d.streams.acquire(req.team.id, req.id);
-    if (!slot) {
-      throw new ApiError('too_many_streams', `The team has ${d.config.sseMaxStreamsPerTeam} event streams open; close one, or poll GET /v1/jobs/${req.params.id}.`, {
-        headers: { 'retry-after': '5' },
-      });
-    }
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, eventStreamHead(req, reply));
-    let closed = false;
+    const sse = await openSse(d.streams, req, reply, { limit: d.config.sseMaxStreamsPerTeam, instead: `poll GET /v1/jobs/${req.params.id}` });
     // The id of an event is the state it reports (see eventId). A client resuming with
     // Last-Event-ID gets only what changed since, and `done` at once if the job ended.
     let last = req.headers['last-event-id'] ?? '';
-    const send = (type: JobEvent['type'], job?: Job, id?: string) => {
-      if (closed) return;
-      res.write(`${id ? `id: ${id}\n` : ''}event: ${type}\ndata: ${JSON.stringify({ type, ...(job ? { job } : {}) })}\n\n`);
-    };
-    const finish = () => {
-      if (closed) return;
-      closed = true;
-      clearInterval(heartbeat);
-      clearInterval(poll);
-      clearInterval(lease);
-      off();
-      void slot.release().catch(() => undefined);
-      res.end();
-    };
+    const send = (type: JobEvent['type'], job?: Job, id?: string) =>
+      sse.write(`${id ? `id: ${id}\n` : ''}event: ${type}\ndata: ${JSON.stringify({ type, ...(job ? { job } : {}) })}\n\n`);
     // Updates arrive by pub/sub; a slow poll covers queue-position changes and missed messages.
     const refresh = async () => {
       const s = await d.store.get(req.params.id);
-      if (!s || closed) return;
+      if (!s || sse.closed) return;
       const job = await d.jobs.present(s);
       const id = eventId(job);
       if (id === last) return;
@@ -121,14 +98,17 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
       last = id;
       if (TERMINAL_STATUSES.includes(job.status)) {
         send('done', job, id);
-        finish();
+        sse.close();
       } else send(type, job, id);
     };
     const off = d.events.on(req.params.id, () => void refresh().catch(() => undefined));
     const heartbeat = setInterval(() => send('heartbeat'), 15_000);
     const poll = setInterval(() => void refresh().catch(() => undefined), 1000);
-    const lease = setInterval(() => void slot.renew().catch(() => undefined), StreamSlots.RENEW_MS);
-    req.raw.on('close', finish);
+    sse.onClose(() => {
+      clearInterval(heartbeat);
+      clearInterval(poll);
+      off();
+    });
     await refresh().catch(() => undefined);
   });
 };
