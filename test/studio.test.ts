@@ -202,6 +202,8 @@ describe('the studio on S3 storage (s3rver)', () => {
         CLICKVID_S3_FORCE_PATH_STYLE: 'true',
         CLICKVID_S3_ACCESS_KEY_ID: 'S3RVER',
         CLICKVID_S3_SECRET_ACCESS_KEY: 'S3RVER',
+        // One event stream per team, held by the test: the page's stream gets 429 too_many_streams.
+        CLICKVID_SSE_MAX_STREAMS_PER_TEAM: '1',
       },
     });
   });
@@ -212,6 +214,10 @@ describe('the studio on S3 storage (s3rver)', () => {
   });
 
   it('plays the clip and shows posters from the bucket with zero CSP violations; the bucket answers ranges with 206', async () => {
+    // The team's only event stream is taken: the page polls its job instead, and nothing breaks.
+    const holder = new AbortController();
+    const held = await fetch(`${stack.url}/v1/events`, { headers: { authorization: `Bearer ${stack.apiKey}` }, signal: holder.signal });
+    expect(held.status).toBe(200);
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } }); // phone width
     const csp = await watchCsp(page);
     const policy = (await fetch(`${stack.url}/`)).headers.get('content-security-policy')!;
@@ -235,5 +241,6 @@ describe('the studio on S3 storage (s3rver)', () => {
     expect((await ranged.arrayBuffer()).byteLength).toBe(10);
     expect(await csp.violations()).toEqual([]);
     await page.close();
+    holder.abort();
   });
 });
