@@ -24,6 +24,7 @@ export const RUNTIME_PACKAGES = new Map([
  */
 export const TEST_PACKAGES = new Map([
   ['promtool', 'prometheus'], // `promtool check metrics|rules`: /metrics and deploy/monitoring/rules.yaml
+  ['chromium', 'chromium'], // the studio page driven in a real browser (test/studio.test.ts, playwright-core)
 ]);
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;

@@ -114,6 +114,8 @@ try {
   log(`
 clickvid is running (ready in ${secs} s)
 
+  Studio    ${url}/#key=${secrets.apiKey}
+            (open it in a browser: the key rides in the fragment, which the browser never sends)
   API       ${url}   (OpenAPI: ${url}/openapi.json, metrics: ${url}/metrics)
   API key   ${secrets.apiKey}   (team ${env.CLICKVID_BOOTSTRAP_TEAM ?? 'dev'})
   Admin key ${secrets.adminKey}   (/v1/admin, \`npx clickvid admin teams list\`)

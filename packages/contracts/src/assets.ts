@@ -21,3 +21,9 @@ export const Asset = z.object({
   created_at: z.string(),
 });
 export type Asset = z.infer<typeof Asset>;
+
+/** GET /v1/assets/{id}: `download=1` signs a URL that answers with `Content-Disposition: attachment`. */
+export const AssetRetrieveQuery = z.object({
+  download: z.enum(['0', '1']).optional(),
+});
+export type AssetRetrieveQuery = z.infer<typeof AssetRetrieveQuery>;

@@ -32,10 +32,11 @@ export const ERROR_CATALOGUE = {
   idempotency_key_in_use: { status: 409, type: 'conflict_error', message: 'A request with this Idempotency-Key is still being processed.', retryable: false },
   team_exists: { status: 409, type: 'conflict_error', message: 'A team with this id already exists.', retryable: false },
   api_key_revoked: { status: 409, type: 'conflict_error', message: 'The API key is revoked.', retryable: false },
-  // 413 / 414 / 415
+  // 413 / 414 / 415 / 416
   payload_too_large: { status: 413, type: 'invalid_request_error', message: 'The request body is too large.', retryable: false },
   uri_too_long: { status: 414, type: 'invalid_request_error', message: 'A path segment is too long.', retryable: false },
   unsupported_media_type: { status: 415, type: 'invalid_request_error', message: 'Send a JSON body with Content-Type: application/json.', retryable: false },
+  range_not_satisfiable: { status: 416, type: 'invalid_request_error', message: 'The requested byte range is outside the file.', retryable: false },
   // 422
   idempotency_key_reused: { status: 422, type: 'invalid_request_error', message: 'This Idempotency-Key was used with a different request body.', retryable: false },
   prompt_not_understood: { status: 422, type: 'invalid_request_error', message: 'The model cannot draw this prompt.', retryable: false },

@@ -9,7 +9,7 @@ export {
   Job, JobListQuery, JobList, JobEvent,
 } from './jobs.js';
 export { TeamEventType, TeamEventId, TeamEvent } from './events.js';
-export { AssetKind, Asset } from './assets.js';
+export { AssetKind, Asset, AssetRetrieveQuery } from './assets.js';
 export { UsageQuery, UsageRow, UsageReport } from './usage.js';
 export { ModelTier, ModelInfo, ModelList } from './models.js';
 export { PromptCheckRequest, PromptCheck } from './prompts.js';

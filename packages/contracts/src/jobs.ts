@@ -109,6 +109,12 @@ export const Job = z.object({
   estimate: Cost,
   usage: Usage.nullable(),
   assets: z.object({ video: z.string(), poster: z.string() }).nullable(),
+  /**
+   * Signed, short-lived URLs of the video and poster, on a succeeded job in API answers (not in
+   * webhooks), so a page shows a list of jobs without one request per asset. After `expires_at`,
+   * read the job again or GET /v1/assets/{id}.
+   */
+  urls: z.object({ video: z.string(), poster: z.string(), expires_at: z.string() }).optional(),
   error: JobError.nullable(),
   /** Prompt words the model does not know, and other non-fatal notes. */
   warnings: z.array(z.string()),
@@ -130,6 +136,8 @@ export const JobListQuery = z.object({
   status: JobStatus.optional(),
   quality: Quality.optional(),
   campaign: z.string().max(500).optional(),
+  /** Only the jobs made from this one (promotions and `from_job` iterations): the lineage downwards. */
+  parent: JobId.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
 });

@@ -1,7 +1,7 @@
 import type { Asset, AssetKind } from '@clickvid/contracts';
 import type { Redis } from 'ioredis';
 import { keys } from './keys.js';
-import type { Storage } from './storage/types.js';
+import type { SignedUrlOptions, Storage } from './storage/types.js';
 
 /** An asset as stored: public metadata without a URL, plus where the bytes are. */
 export interface AssetRecord {
@@ -35,10 +35,22 @@ export class AssetStore {
     return raw ? (JSON.parse(raw) as AssetRecord) : null;
   }
 
-  /** The public Asset with a fresh signed URL. */
-  async toPublic(rec: AssetRecord, storage: Storage, ttlS: number): Promise<Asset> {
-    const { url, expiresAt } = await storage.signedUrl(rec.storage_key, rec, ttlS);
+  /** Many records in one round trip, in the order asked; null where one is missing. */
+  async getMany(ids: string[]): Promise<Array<AssetRecord | null>> {
+    if (ids.length === 0) return [];
+    const raws = await this.redis.mget(ids.map((id) => keys.asset(id)));
+    return raws.map((raw) => (raw ? (JSON.parse(raw) as AssetRecord) : null));
+  }
+
+  /** The public Asset with a fresh signed URL (one that makes a browser save the file, with `download`). */
+  async toPublic(rec: AssetRecord, storage: Storage, ttlS: number, opts: SignedUrlOptions = {}): Promise<Asset> {
+    const { url, expiresAt } = await storage.signedUrl(rec.storage_key, rec, ttlS, opts);
     const { team: _team, storage_key: _key, ...pub } = rec;
     return { ...pub, object: 'asset', url, expires_at: expiresAt.toISOString() };
   }
+}
+
+/** The file name an asset is saved under: its job id and the kind's extension. */
+export function assetFileName(rec: Pick<AssetRecord, 'job_id' | 'kind'>): string {
+  return `${rec.job_id}${rec.kind === 'video' ? '.mp4' : '.png'}`;
 }

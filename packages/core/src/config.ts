@@ -63,6 +63,14 @@ const EnvSchema = z.object({
   CLICKVID_S3_ACCESS_KEY_ID: z.string().optional(),
   CLICKVID_S3_SECRET_ACCESS_KEY: z.string().optional(),
   CLICKVID_CDN_BASE_URL: z.url().optional(),
+  /** Origins (scheme://host[:port]) whose pages may call /v1 from a browser, comma-separated; empty = no CORS. */
+  CLICKVID_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.url().refine((u) => new URL(u).origin === u.replace(/\/+$/, ''), 'each CORS origin is scheme://host[:port], no path'))),
+  /** The studio page's built files (packages/web/dist), served at `/`. */
+  CLICKVID_STUDIO_DIR: z.string().default(path.join(REPO_ROOT, 'packages', 'web', 'dist')),
   CLICKVID_ASSET_URL_TTL_S: int(10, 7 * 24 * 3600).default(900),
 
   CLICKVID_MODELS_DIR: z.string().default(path.join(REPO_ROOT, 'models')),
@@ -129,6 +137,10 @@ export type Config = Readonly<{
   bootstrap: { apiKey?: string; team: string; webhookSecret?: string };
   /** Hashes of the admin keys (/v1/admin); empty turns the admin API off. */
   adminKeySha256: readonly string[];
+  /** Browser origins allowed to call /v1 (CORS); empty: none. */
+  corsOrigins: readonly string[];
+  /** Where the studio page's built files are. */
+  studioDir: string;
   storage: {
     driver: 'local' | 's3';
     dir: string;
@@ -215,6 +227,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(e.CLICKVID_BOOTSTRAP_WEBHOOK_SECRET ? { webhookSecret: e.CLICKVID_BOOTSTRAP_WEBHOOK_SECRET } : {}),
     },
     adminKeySha256: Object.freeze([...new Set(e.CLICKVID_ADMIN_KEY_SHA256)]),
+    corsOrigins: Object.freeze([...new Set(e.CLICKVID_CORS_ORIGINS.map((u) => new URL(u).origin))]),
+    studioDir: e.CLICKVID_STUDIO_DIR,
     storage: {
       driver: e.CLICKVID_STORAGE,
       dir: e.CLICKVID_STORAGE_DIR ?? path.join(e.CLICKVID_DATA_DIR, 'storage'),

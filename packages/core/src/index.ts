@@ -11,12 +11,12 @@ export { ModelManifest, type ManifestTier, type ManifestVariant } from './manife
 export { Tokenizer, type TextSpec, type Tokens } from './tokenizer.js';
 export { CostEstimator } from './cost-calibration.js';
 export { ModelRegistry, ModelError, mulberry32, sha256File, type EncodedPrompt, type ResolvedVariant } from './model-registry.js';
-export type { Storage, PutOptions } from './storage/types.js';
+export type { Storage, PutOptions, ByteRange, SignedUrlOptions } from './storage/types.js';
 export { LocalStorage } from './storage/local.js';
 export { S3Storage, type S3Options } from './storage/s3.js';
 export { createStorage } from './storage/index.js';
 export { assetSignature, verifyAssetSignature, type SignatureCheck } from './storage/signing.js';
-export { AssetStore, type AssetRecord } from './assets.js';
+export { AssetStore, assetFileName, type AssetRecord } from './assets.js';
 export {
   TeamStore, TeamStoreError, applySettings, hashApiKey, newApiKey, newWebhookSecret, type Team, type KeyAuth, type TeamStoreErrorCode,
 } from './teams.js';

@@ -15,7 +15,7 @@ export {
 export { Jobs, type GenerateParams, type CreateOptions, type PromoteParams, type StreamOptions, type JobListParams } from './resources/jobs.js';
 export { Events, type TeamStreamOptions } from './resources/events.js';
 export { Page, PagePromise, type ListBody } from './resources/pagination.js';
-export { Assets } from './resources/assets-base.js';
+export { Assets, type AssetRetrieveOptions } from './resources/assets-base.js';
 export { Usage } from './resources/usage.js';
 export { Models } from './resources/models.js';
 export { Prompts } from './resources/prompts.js';

@@ -16,6 +16,7 @@ export { Jobs, type GenerateParams, type CreateOptions, type PromoteParams, type
 export { Events, type TeamStreamOptions } from './resources/events.js';
 export { Page, PagePromise, type ListBody } from './resources/pagination.js';
 export { Assets, type DownloadOptions, type DownloadResult } from './resources/assets.js';
+export type { AssetRetrieveOptions } from './resources/assets-base.js';
 export { Usage } from './resources/usage.js';
 export { Models } from './resources/models.js';
 export { Admin, AdminTeams, AdminKeys } from './resources/admin.js';

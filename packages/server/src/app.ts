@@ -4,6 +4,7 @@ import Fastify, { LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { createAdminCheck } from './auth.js';
+import { registerCors } from './internal/browser-security.js';
 import type { Deps } from './deps.js';
 import { ApiError, sendError } from './errors.js';
 import { registerRateLimits } from './rate-limits.js';
@@ -14,6 +15,7 @@ import { eventRoutes } from './routes/events.js';
 import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
 import { promptRoutes } from './routes/prompts.js';
+import { studioRoutes } from './routes/studio.js';
 
 const VERSION = '0.1.0';
 
@@ -63,7 +65,9 @@ export async function buildApp(d: Deps, logger: Logger) {
     transform: jsonSchemaTransform,
   });
 
+  registerCors(app, d.config);
   await app.register(opsRoutes(d));
+  await app.register(studioRoutes(d));
   const limits = await registerRateLimits(app, d.redis, d.config, d.redisAvailability);
   await app.register(async (content) => {
     content.addHook('onRequest', limits.content);

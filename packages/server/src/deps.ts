@@ -72,7 +72,7 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   const webhookTargets = new WebhookTargets({ allowPrivate: config.allowPrivateWebhooks });
   const estimator = new CostEstimator(redis, registry);
   await estimator.start();
-  const jobs = new JobsService({ config, redis, store, lifecycle, registry, estimator, queues, cache, storage, metrics, webhookTargets, ledger });
+  const jobs = new JobsService({ config, redis, store, lifecycle, registry, estimator, queues, cache, storage, metrics, webhookTargets, ledger, assets });
   return {
     config, redis, sub, store, lifecycle, assets, teams, ledger, registry, estimator, storage, queues, cache, metrics, events, jobs, webhookTargets,
     idempotency: new Idempotency(redis),

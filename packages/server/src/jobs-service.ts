@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { Metadata, METADATA_MAX_KEYS, type EffectiveParams, type GenerateRequest, type Job, type Quality } from '@clickvid/contracts';
 import {
   contentKey, creditsThisMonth, type CostEstimator, dailyQuotaSeconds, keys, laneFor, liveWorkers, newId, round,
-  type Config, type JobLifecycle, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
+  type AssetStore, type Config, type JobLifecycle, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
   type Storage, type StoredJob, type Team, type UsageLedger,
 } from '@clickvid/core';
 import { ApiError } from './errors.js';
@@ -28,6 +28,8 @@ export interface JobsServiceDeps {
   webhookTargets: WebhookTargets;
   /** Read for the monthly credit budget (billing itself is the lifecycle scripts'). */
   ledger: UsageLedger;
+  /** Read to sign a succeeded job's asset URLs. */
+  assets: AssetStore;
 }
 
 /**
@@ -51,10 +53,32 @@ export class JobsService {
     return s;
   }
 
-  /** The job as the API shows it, with its live queue position. */
+  /** The job as the API shows it, with its live queue position and, once it succeeded, signed asset URLs. */
   async present(s: StoredJob): Promise<Job> {
-    if (s.job.status !== 'queued') return s.job;
-    return { ...s.job, queue_position: await this.d.store.queuePosition(s.lane, s.job.id) };
+    return (await this.presentMany([s]))[0]!;
+  }
+
+  /**
+   * Jobs as the API shows them. The asset records of a whole page are read in one MGET and
+   * signed here (an HMAC, or an S3 presign: no request either way), so a page of posters
+   * costs its reader no request per job.
+   */
+  async presentMany(list: StoredJob[]): Promise<Job[]> {
+    const ids = list.flatMap((s) => (s.job.assets ? [s.job.assets.video, s.job.assets.poster] : []));
+    const records = await this.d.assets.getMany(ids);
+    const byId = new Map(records.flatMap((r) => (r ? [[r.id, r] as const] : [])));
+    const ttlS = this.d.config.storage.urlTtlS;
+    return Promise.all(
+      list.map(async (s) => {
+        if (s.job.status === 'queued') return { ...s.job, queue_position: await this.d.store.queuePosition(s.lane, s.job.id) };
+        const video = s.job.assets && byId.get(s.job.assets.video);
+        const poster = s.job.assets && byId.get(s.job.assets.poster);
+        if (!video || !poster) return s.job;
+        const [v, p] = await Promise.all([video, poster].map((r) => this.d.storage.signedUrl(r.storage_key, r, ttlS)));
+        const expires = Math.min(v!.expiresAt.getTime(), p!.expiresAt.getTime());
+        return { ...s.job, urls: { video: v!.url, poster: p!.url, expires_at: new Date(expires).toISOString() } };
+      }),
+    );
   }
 
   /** POST /v1/generate, with or without from_job. */

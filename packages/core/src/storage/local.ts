@@ -3,11 +3,12 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { assetSignature } from './signing.js';
-import type { PutOptions, Storage } from './types.js';
+import type { ByteRange, PutOptions, SignedUrlOptions, Storage } from './types.js';
 
 /** Files under a directory; the API server serves them behind HMAC-signed, expiring URLs. */
 export class LocalStorage implements Storage {
   readonly driver = 'local' as const;
+  readonly urlOrigin: string;
 
   constructor(
     private readonly dir: string,
@@ -15,6 +16,7 @@ export class LocalStorage implements Storage {
     private readonly secret: string,
   ) {
     sweepPartials(path.join(dir, '.partial'));
+    this.urlOrigin = new URL(publicUrl).origin;
   }
 
   private file(key: string): string {
@@ -36,10 +38,10 @@ export class LocalStorage implements Storage {
     await rename(tmp, file);
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
     const file = this.file(key);
     await stat(file);
-    return createReadStream(file);
+    return createReadStream(file, range);
   }
 
   async exists(key: string): Promise<boolean> {
@@ -53,11 +55,12 @@ export class LocalStorage implements Storage {
     await rm(this.file(key), { force: true });
   }
 
-  async signedUrl(_key: string, asset: { id: string }, ttlS: number): Promise<{ url: string; expiresAt: Date }> {
+  async signedUrl(_key: string, asset: { id: string }, ttlS: number, opts: SignedUrlOptions = {}): Promise<{ url: string; expiresAt: Date }> {
     const expires = Math.floor(Date.now() / 1000) + ttlS;
     const sig = assetSignature(this.secret, asset.id, expires);
+    // The content route names the file itself; `download` only turns inline into attachment.
     return {
-      url: `${this.publicUrl}/v1/assets/${asset.id}/content?expires=${expires}&sig=${sig}`,
+      url: `${this.publicUrl}/v1/assets/${asset.id}/content?expires=${expires}&sig=${sig}${opts.download ? '&download=1' : ''}`,
       expiresAt: new Date(expires * 1000),
     };
   }

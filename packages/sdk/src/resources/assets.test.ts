@@ -69,3 +69,12 @@ describe('assets.download', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 });
+
+describe('assets.retrieve', () => {
+  it('asks for a download URL with download=1, and for an inline one without it', async () => {
+    const cv = await api.client((req, res) => json(res, 200, asset(`${api.url}/files/video.mp4${req.url!.includes('download=1') ? '?dl' : ''}`)));
+    expect((await cv.assets.retrieve('asset_video1', { download: true })).url).toMatch(/\?dl$/);
+    expect((await cv.assets.retrieve('asset_video1')).url).not.toMatch(/\?dl$/);
+    expect(api.requests.map((r) => r.url)).toEqual(['/v1/assets/asset_video1?download=1', '/v1/assets/asset_video1']);
+  });
+});

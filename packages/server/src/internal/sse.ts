@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.js';
+import { eventStreamHead } from './browser-security.js';
 import { StreamSlots } from './stream-slots.js';
 
 /** An open server-sent events response. */
@@ -35,13 +36,8 @@ export async function openSse(
   }
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-    'x-request-id': req.id,
-  });
+  // With the headers the hooks set (request id, rate limits, CORS): a hijacked reply sends none by itself.
+  res.writeHead(200, eventStreamHead(req, reply));
   const handlers: Array<() => void> = [];
   let closed = false;
   let full = false;

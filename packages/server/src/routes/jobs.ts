@@ -39,16 +39,19 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
   }, async (req) => d.jobs.present(await d.jobs.get(req.team, req.params.id)));
 
   app.get('/v1/jobs', {
-    schema: { summary: "The team's jobs, newest first, with cursor pagination.", tags: ['jobs'], querystring: JobListQuery, response: { 200: JobList, ...errors } },
+    schema: { summary: "The team's jobs, newest first, with cursor pagination; `parent` lists the jobs made from one. Succeeded jobs carry signed `urls`.", tags: ['jobs'], querystring: JobListQuery, response: { 200: JobList, ...errors } },
   }, async (req) => {
     const q = req.query;
     const page = await d.store.list(req.team.id, {
       limit: q.limit,
       cursor: q.cursor,
       filter: (j) =>
-        (!q.status || j.status === q.status) && (!q.quality || j.quality === q.quality) && (!q.campaign || j.metadata.campaign === q.campaign),
+        (!q.status || j.status === q.status) &&
+        (!q.quality || j.quality === q.quality) &&
+        (!q.campaign || j.metadata.campaign === q.campaign) &&
+        (!q.parent || j.parent_job_id === q.parent),
     });
-    return { object: 'list' as const, data: await Promise.all(page.jobs.map((s) => d.jobs.present(s))), next_cursor: page.nextCursor };
+    return { object: 'list' as const, data: await d.jobs.presentMany(page.jobs), next_cursor: page.nextCursor };
   });
 
   app.post('/v1/jobs/:id/cancel', {
