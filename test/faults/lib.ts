@@ -70,17 +70,17 @@ export async function assetRecordsByJob(redisUrl: string): Promise<Map<string, n
   return out;
 }
 
-/** Files in local storage under `jobs/<id>/`, counted per job id. */
-export function storedObjectsByJob(dataDir: string): Map<string, number> {
+/** Every stored file of each job, as `<attempt>/<name>` under jobs/<id>/. */
+export function storedFilesByJob(dataDir: string): Map<string, string[]> {
   const root = path.join(dataDir, 'storage', 'jobs');
-  const out = new Map<string, number>();
+  const out = new Map<string, string[]>();
   if (!existsSync(root)) return out;
-  const count = (dir: string): number =>
-    readdirSync(dir).reduce((n, name) => {
+  const list = (dir: string, rel: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
       const p = path.join(dir, name);
-      return n + (statSync(p).isDirectory() ? count(p) : 1);
-    }, 0);
-  for (const id of readdirSync(root)) out.set(id, count(path.join(root, id)));
+      return statSync(p).isDirectory() ? list(p, rel ? `${rel}/${name}` : name) : [rel ? `${rel}/${name}` : name];
+    });
+  for (const id of readdirSync(root)) out.set(id, list(path.join(root, id), ''));
   return out;
 }
 
@@ -128,12 +128,25 @@ export async function untilRunning(stack: Pick<Stack, 'url' | 'apiKey'>, ids: st
   throw new Error('no job started running');
 }
 
-/** Every job has exactly two asset records and two stored objects, counted in Redis and storage. */
+/**
+ * Every job has exactly two asset records and two stored objects (its video and poster), counted
+ * in Redis and storage, and at most one latents file (what a draft keeps for a promotion), in the
+ * same attempt's folder as those two: a losing attempt leaves nothing behind.
+ */
 export async function expectTwoEach(stack: Pick<Stack, 'redisUrl' | 'dataDir'>, ids: string[]): Promise<{ assets: Map<string, number>; objects: Map<string, number> }> {
   const assets = await assetRecordsByJob(stack.redisUrl);
-  const objects = storedObjectsByJob(stack.dataDir);
-  const wrong = ids.filter((id) => assets.get(id) !== 2 || objects.get(id) !== 2).map((id) => `${id}: ${assets.get(id) ?? 0} assets, ${objects.get(id) ?? 0} objects`);
-  if (wrong.length) throw new Error(`not exactly 2 assets and 2 objects:\n${wrong.join('\n')}`);
+  const files = storedFilesByJob(stack.dataDir);
+  const objects = new Map([...files].map(([id, f]) => [id, f.filter((x) => !x.endsWith('/latents.f32')).length]));
+  const stray = (id: string) => {
+    const f = files.get(id) ?? [];
+    const latents = f.filter((x) => x.endsWith('/latents.f32'));
+    const dirs = new Set(f.map((x) => x.slice(0, x.lastIndexOf('/'))));
+    return latents.length > 1 || dirs.size > 1;
+  };
+  const wrong = ids
+    .filter((id) => assets.get(id) !== 2 || objects.get(id) !== 2 || stray(id))
+    .map((id) => `${id}: ${assets.get(id) ?? 0} assets, ${(files.get(id) ?? []).join(', ') || 'no objects'}`);
+  if (wrong.length) throw new Error(`not exactly 2 assets and 2 objects (and at most their latents beside them):\n${wrong.join('\n')}`);
   return { assets, objects };
 }
 

@@ -84,7 +84,7 @@ describe('ModelRegistry', () => {
     expect(fixture().sceneOverflow(['three', 'red', 'circle'])).toBeNull(); // no scene limits in the manifest
   });
 
-  it('serves a pipeline-form model: a variant per precision and size, frames on the latent rule, one hash over its files', () => {
+  it('serves a pipeline-form model: a variant per precision and size, frames on the latent rule, one hash over its files', async () => {
     const r = ModelRegistry.load(path.join(import.meta.dirname, '../../../models'), 'pipeline-fixture');
     expect(r.form).toBe('pipeline');
     expect(Object.keys(r.manifest.variants).sort()).toEqual(['fp32-128', 'fp32-96', 'int8-64']);
@@ -101,6 +101,7 @@ describe('ModelRegistry', () => {
     expect(r.encodePrompt('a grey circle moving left').normalized).toBe('a white circle moving left');
     expect(r.aspectRatios()).toEqual(['1:1']);
     expect(() => r.noise(1)).toThrow(/draws the latents/);
+    await expect(r.verify('int8-64')).rejects.toThrow(/verified one by one/);
   });
 
   it('verifies variant files against their sha256', async () => {

@@ -106,6 +106,10 @@ export class ModelRegistry {
    * The worker refuses to load a file that does not match.
    */
   verify(name: string): Promise<void> {
+    if (this.form === 'pipeline') {
+      // A pipeline variant's sha256 hashes several files; each is checked on its own when the worker loads it (verifyPipelineFile).
+      return Promise.reject(new ModelError('model_unavailable', `${this.id} is a pipeline: its files are verified one by one as the worker loads them`));
+    }
     let p = this.verified.get(name);
     if (!p) {
       const v = this.variant(name);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from '@clickvid/contracts';
 import {
-  AssetStore, CostEstimator, JobLifecycle, keys, JobStore, LocalStorage, ModelRegistry, createLogger, createRedis, newId, type Redis, type RenderJobData,
+  ATTEMPT_FILES, AssetStore, CostEstimator, JobLifecycle, JobStore, LocalStorage, ModelRegistry, createLogger, createRedis, keys, newId, type Redis, type RenderJobData,
 } from '@clickvid/core';
 import type { Job as BullJob } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
@@ -134,6 +134,8 @@ describe('processor', () => {
     // storing too (so both passed their last check), and the second stores only after the first
     // finished. Each gate gives up after 3 s, so an order the code prevents cannot hang the test.
     const real = d.storage;
+    // A draft's attempt stores its video, poster and latents at once.
+    const perAttempt = ATTEMPT_FILES.length;
     let puts = 0;
     let bothStoring!: () => void;
     const storing = new Promise<void>((r) => (bothStoring = r));
@@ -142,8 +144,8 @@ describe('processor', () => {
     const storage = Object.assign(Object.create(real) as typeof real, {
       async put(key: string, body: Buffer, opts: { contentType: string }) {
         const n = ++puts;
-        if (n === 4) bothStoring();
-        await within(n <= 2 ? storing : firstDone);
+        if (n === 2 * perAttempt) bothStoring();
+        await within(n <= perAttempt ? storing : firstDone);
         return real.put(key, body, opts);
       },
     });
