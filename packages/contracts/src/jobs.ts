@@ -116,6 +116,12 @@ export const Job = z.object({
   created_at: z.string(),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
+  /**
+   * When the job's files stop being kept (its tier's lifetime from the end of the job; a cache
+   * hit's files live while any job that points at them does). After it the job's assets answer
+   * 410 `asset_expired`. Null until the job succeeds, and for jobs stored before retention.
+   */
+  expires_at: z.string().nullable().default(null),
 });
 export type Job = z.infer<typeof Job>;
 

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Metadata, METADATA_MAX_KEYS, type GenerateRequest, type Job, type Quality } from '@clickvid/contracts';
 import {
-  contentKey, creditsThisMonth, dailyQuotaSeconds, keys, laneFor, liveWorkers, newId, round,
+  contentKey, creditsThisMonth, dailyQuotaSeconds, keys, laneFor, liveWorkers, newId, RECORD_TTL_MARGIN_S, round,
   type Config, type JobLifecycle, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
   type Storage, type StoredJob, type Team, type UsageLedger,
 } from '@clickvid/core';
@@ -119,7 +119,9 @@ export class JobsService {
         },
         childId,
       );
-      await claim.commit(childId, this.d.config.jobTtlS).catch(() => claim.abandon());
+      // As long as the child's record may live (its files' lifetime and the grace after it).
+      const { filesS, graceS } = this.d.config.retention;
+      await claim.commit(childId, filesS[quality] + graceS + RECORD_TTL_MARGIN_S).catch(() => claim.abandon());
       return { job, created: true };
     } catch (err) {
       await claim.release().catch(() => claim.abandon());
@@ -215,6 +217,7 @@ export class JobsService {
       created_at: now,
       started_at: null,
       finished_at: null,
+      expires_at: null,
     };
 
     return this.writer.write({ job, team: team.id, lane, contentKey: contentKey(team.id, model, encoded.normalized, params), quotaS: dailyQuotaSeconds(team) });

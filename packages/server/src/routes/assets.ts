@@ -1,5 +1,5 @@
 import { Asset, ErrorBody } from '@clickvid/contracts';
-import { verifyAssetSignature } from '@clickvid/core';
+import { assetExpired, verifyAssetSignature, type AssetRecord } from '@clickvid/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps } from '../deps.js';
@@ -14,11 +14,12 @@ export const assetRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
       summary: 'Asset metadata and a short-lived signed URL (expires_at).',
       tags: ['assets'],
       params: IdParams,
-      response: { 200: Asset, 401: ErrorBody, 404: ErrorBody },
+      response: { 200: Asset, 401: ErrorBody, 404: ErrorBody, 410: ErrorBody },
     },
   }, async (req) => {
     const rec = await d.assets.get(req.params.id);
     if (!rec || rec.team !== req.team.id) throw new ApiError('asset_not_found', `No asset ${req.params.id}.`, { param: 'id' });
+    if (assetExpired(rec)) throw expired(rec);
     return d.assets.toPublic(rec, d.storage, d.config.storage.urlTtlS);
   });
 };
@@ -31,13 +32,14 @@ export const assetContentRoute = (d: Deps): FastifyPluginAsyncZod => async (app)
       tags: ['assets'],
       params: IdParams,
       querystring: z.object({ expires: z.string().optional(), sig: z.string().optional() }),
-      response: { 403: ErrorBody, 404: ErrorBody },
+      response: { 403: ErrorBody, 404: ErrorBody, 410: ErrorBody },
     },
   }, async (req, reply) => {
     const check = verifyAssetSignature(d.config.signingSecret, req.params.id, req.query.expires, req.query.sig);
     if (check !== 'ok') throw new ApiError(check);
     const rec = await d.assets.get(req.params.id);
     if (!rec) throw new ApiError('asset_not_found');
+    if (assetExpired(rec)) throw expired(rec);
     let stream;
     try {
       stream = await d.storage.get(rec.storage_key);
@@ -54,3 +56,9 @@ export const assetContentRoute = (d: Deps): FastifyPluginAsyncZod => async (app)
       .send(stream as never); // a stream is piped, never serialized
   });
 };
+
+/** 410 for an asset whose files passed their tier's lifetime (the record stays for the grace period). */
+const expired = (rec: AssetRecord) =>
+  new ApiError('asset_expired', `Asset ${rec.id} expired at ${rec.files_expire_at}; its files are no longer kept.`, {
+    details: { expired_at: rec.files_expire_at },
+  });
