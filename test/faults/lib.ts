@@ -70,17 +70,19 @@ export async function assetRecordsByJob(redisUrl: string): Promise<Map<string, n
   return out;
 }
 
-/** Files in local storage under `jobs/<id>/`, counted per job id. */
+/** Files in local storage under `<tier>/jobs/<id>/` (every tier, and the untiered `jobs/` of old), counted per job id. */
 export function storedObjectsByJob(dataDir: string): Map<string, number> {
-  const root = path.join(dataDir, 'storage', 'jobs');
   const out = new Map<string, number>();
-  if (!existsSync(root)) return out;
   const count = (dir: string): number =>
     readdirSync(dir).reduce((n, name) => {
       const p = path.join(dir, name);
       return n + (statSync(p).isDirectory() ? count(p) : 1);
     }, 0);
-  for (const id of readdirSync(root)) out.set(id, count(path.join(root, id)));
+  for (const tier of ['', 'draft', 'standard', 'final']) {
+    const root = path.join(dataDir, 'storage', tier, 'jobs');
+    if (!existsSync(root)) continue;
+    for (const id of readdirSync(root)) out.set(id, (out.get(id) ?? 0) + count(path.join(root, id)));
+  }
   return out;
 }
 
