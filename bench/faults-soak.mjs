@@ -117,10 +117,10 @@ do {
 const mem = Number(/used_memory:(\d+)/.exec(await r.info('memory'))[1]);
 // What clickvid keeps per job (MEMORY USAGE, sampled): the record, its two asset records, its
 // share of the retention sets, the team index and the output cache; the rest is BullMQ's.
-const sample = ids.slice(0, 500);
+const sampled = ids.slice(0, 500);
 const bytesOf = async (ks) => (await Promise.all(ks.map((k) => r.memory('USAGE', k, 'SAMPLES', '0')))).reduce((a, b) => a + (Number(b) || 0), 0);
-const recordB = await bytesOf(sample.map((id) => `cv:job:${id}`));
-const assetIds = (await Promise.all(sample.map((id) => r.hget(`cv:job:${id}`, 'assets')))).flatMap((a) => (a ? Object.values(JSON.parse(a)) : []));
+const recordB = await bytesOf(sampled.map((id) => `cv:job:${id}`));
+const assetIds = (await Promise.all(sampled.map((id) => r.hget(`cv:job:${id}`, 'assets')))).flatMap((a) => (a ? Object.values(JSON.parse(a)) : []));
 const assetB = await bytesOf(assetIds.map((a) => `cv:asset:${a}`));
 const shared = async (pattern) => { const ks = []; let c = '0'; do { const [n, f] = await r.scan(c, 'MATCH', pattern, 'COUNT', 1000); c = n; ks.push(...f); } while (c !== '0'); return bytesOf(ks); };
 const retentionB = await bytesOf(['cv:retention:files', 'cv:retention:jobs']);
@@ -145,7 +145,7 @@ console.log(`ledger: jobs ${usage.totals.jobs} (records ${statuses.get('succeede
 for (const [label, pts] of rss) if (pts.length >= 3) console.log(`RSS ${label}: ${pts[pts.length - 1][1].toFixed(0)} MB at end, slope after warm-up ${slope(pts).toFixed(1)} MB over the run`);
 console.log(`redis: ${keysTotal} keys, without TTL by prefix ${JSON.stringify(Object.fromEntries(noTtl))}, ${(mem / Math.max(1, ids.length)).toFixed(0)} bytes per job (used_memory ${(mem / 2 ** 20).toFixed(1)} MiB; ${((mem - baseline) / Math.max(1, ids.length)).toFixed(0)} above the empty stack's ${(baseline / 2 ** 20).toFixed(1)} MiB)`);
 const per = (b, n = ids.length) => (b / Math.max(1, n)).toFixed(0);
-console.log(`redis bytes per job (MEMORY USAGE): record ${per(recordB, sample.length)}, asset records ${per(assetB, sample.length)}, retention sets ${per(retentionB)}, team index ${per(indexB)}, output cache ${per(cacheB)}, BullMQ ${per(bullB)}`);
+console.log(`redis bytes per job (MEMORY USAGE): record ${per(recordB, sampled.length)}, asset records ${per(assetB, sampled.length)}, retention sets ${per(retentionB)}, team index ${per(indexB)}, output cache ${per(cacheB)}, BullMQ ${per(bullB)}`);
 console.log(`redeliveries ${counter('clickvid_redeliveries_total')}, false stalls ${counter('clickvid_false_stalls_total')} (worker deaths = the difference)`);
 
 await Promise.all([server, ...workers].map((s) => stopProcess(s.proc)));

@@ -11,7 +11,6 @@ import { cachedAsset, type CachedOutput } from './output-cache.js';
 import { fileSetOf, isManagedFileSet, jobExpiry, longestRecordS, type Retention } from './retention.js';
 import { ledgerField, LEDGER_TTL_S, toMicros, utcDay } from './usage-ledger.js';
 
-
 export interface AcceptSpec {
   job: Job;
   team: string;
@@ -131,8 +130,7 @@ export class JobLifecycle {
 
   /** queued|running → running under a new attempt. Null when the job is gone or already finished (or canceled). */
   async start(id: string, attempt: number, token = newAttemptToken(attempt)): Promise<Attempt | null> {
-    const redelivered = { draft: REDELIVERED.draft[0]![0], final: REDELIVERED.final[0]![0] };
-    const [code, raw] = (await this.run(START, keys.job(id), { ...this.common(id), token, attempt, redelivered })) as Raw;
+    const [code, raw] = (await this.run(START, keys.job(id), { ...this.common(id), token, attempt, redelivered: REDELIVERED })) as Raw;
     if (code !== 1 && code !== 2) return null;
     return { stored: parseStored(pairs(raw as string[])), token };
   }
@@ -237,8 +235,11 @@ export class JobLifecycle {
   }
 }
 
-/** The counter START adds when a job is started again while an attempt held it, per lane. */
-const REDELIVERED = { draft: counterFields('clickvid_redeliveries_total', { lane: 'draft' }), final: counterFields('clickvid_redeliveries_total', { lane: 'final' }) };
+/** The counter field START adds to when a job is started again while an attempt held it, per lane. */
+const REDELIVERED: Record<Lane, string> = {
+  draft: counterFields('clickvid_redeliveries_total', { lane: 'draft' })[0]![0],
+  final: counterFields('clickvid_redeliveries_total', { lane: 'final' })[0]![0],
+};
 
 /** The cluster counters a terminal state adds: jobs, duration, metered seconds, cache hits. */
 function terminalMetrics(job: Job): MetricField[] {
