@@ -1,7 +1,8 @@
 // The long form of the fault suite: a soak of many drafts on a private stack (AOF Redis,
 // one API server, several workers) while a worker is SIGKILLed and replaced every few
 // seconds. Reports failures, redeliveries, webhook events, ledger vs records, RSS slope
-// per process after warm-up, Redis keys without a TTL and Redis bytes per job.
+// per process after warm-up, Redis keys without a TTL and Redis bytes per job (in all, and
+// what clickvid's own keys take apart from BullMQ's), redeliveries and false stalls.
 //
 //   node bench/faults-soak.mjs [--jobs 10000] [--workers 2] [--kill-every-s 20] [--in-flight 200]
 import { randomBytes } from 'node:crypto';
@@ -58,6 +59,13 @@ const sample = (label, pid) => {
     (rss.get(label) ?? rss.set(label, []).get(label)).push([Date.now(), kb / 1024]);
   } catch { /* gone */ }
 };
+// Redis before any job: what the stack itself holds (teams, keys, BullMQ's queue metadata).
+const baseline = await (async () => {
+  const c = new Redis(redis.url);
+  const m = Number(/used_memory:(\d+)/.exec(await c.info('memory'))[1]);
+  c.disconnect();
+  return m;
+})();
 const t0 = Date.now();
 const sampler = setInterval(() => {
   sample('server', server.proc.pid);
@@ -107,6 +115,20 @@ do {
   found.forEach((k, i) => { if (ttls[i] === -1) { const p = k.split(':').slice(0, 2).join(':'); noTtl.set(p, (noTtl.get(p) ?? 0) + 1); } });
 } while (cursor !== '0');
 const mem = Number(/used_memory:(\d+)/.exec(await r.info('memory'))[1]);
+// What clickvid keeps per job (MEMORY USAGE, sampled): the record, its two asset records, its
+// share of the retention sets, the team index and the output cache; the rest is BullMQ's.
+const sampled = ids.slice(0, 500);
+const bytesOf = async (ks) => (await Promise.all(ks.map((k) => r.memory('USAGE', k, 'SAMPLES', '0')))).reduce((a, b) => a + (Number(b) || 0), 0);
+const recordB = await bytesOf(sampled.map((id) => `cv:job:${id}`));
+const assetIds = (await Promise.all(sampled.map((id) => r.hget(`cv:job:${id}`, 'assets')))).flatMap((a) => (a ? Object.values(JSON.parse(a)) : []));
+const assetB = await bytesOf(assetIds.map((a) => `cv:asset:${a}`));
+const shared = async (pattern) => { const ks = []; let c = '0'; do { const [n, f] = await r.scan(c, 'MATCH', pattern, 'COUNT', 1000); c = n; ks.push(...f); } while (c !== '0'); return bytesOf(ks); };
+const retentionB = await bytesOf(['cv:retention:files', 'cv:retention:jobs']);
+const indexB = await shared('cv:team:*:jobs');
+const cacheB = await shared('cv:cache:*');
+const bullB = await shared('bull:*');
+const metrics = await r.hgetall('cv:metrics');
+const counter = (name) => Object.entries(metrics).filter(([f]) => f.startsWith(`${name}|`)).reduce((s, [, v]) => s + Number(v), 0);
 r.disconnect();
 
 const slope = (pts) => {
@@ -121,7 +143,10 @@ console.log(`terminal: ${JSON.stringify(Object.fromEntries(statuses))}; missing 
 console.log(`redelivered (more than one attempt): ${redelivered}`);
 console.log(`ledger: jobs ${usage.totals.jobs} (records ${statuses.get('succeeded') ?? 0}), compute ${Math.round(usage.totals.gpu_seconds * 1e6)} µs vs records ${recordMicros} µs`);
 for (const [label, pts] of rss) if (pts.length >= 3) console.log(`RSS ${label}: ${pts[pts.length - 1][1].toFixed(0)} MB at end, slope after warm-up ${slope(pts).toFixed(1)} MB over the run`);
-console.log(`redis: ${keysTotal} keys, without TTL by prefix ${JSON.stringify(Object.fromEntries(noTtl))}, ${(mem / Math.max(1, ids.length)).toFixed(0)} bytes per job (used_memory ${(mem / 2 ** 20).toFixed(1)} MiB)`);
+console.log(`redis: ${keysTotal} keys, without TTL by prefix ${JSON.stringify(Object.fromEntries(noTtl))}, ${(mem / Math.max(1, ids.length)).toFixed(0)} bytes per job (used_memory ${(mem / 2 ** 20).toFixed(1)} MiB; ${((mem - baseline) / Math.max(1, ids.length)).toFixed(0)} above the empty stack's ${(baseline / 2 ** 20).toFixed(1)} MiB)`);
+const per = (b, n = ids.length) => (b / Math.max(1, n)).toFixed(0);
+console.log(`redis bytes per job (MEMORY USAGE): record ${per(recordB, sampled.length)}, asset records ${per(assetB, sampled.length)}, retention sets ${per(retentionB)}, team index ${per(indexB)}, output cache ${per(cacheB)}, BullMQ ${per(bullB)}`);
+console.log(`redeliveries ${counter('clickvid_redeliveries_total')}, false stalls ${counter('clickvid_false_stalls_total')} (worker deaths = the difference)`);
 
 await Promise.all([server, ...workers].map((s) => stopProcess(s.proc)));
 await redis.stop();

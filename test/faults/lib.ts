@@ -70,17 +70,19 @@ export async function assetRecordsByJob(redisUrl: string): Promise<Map<string, n
   return out;
 }
 
-/** Every stored file of each job, as `<attempt>/<name>` under jobs/<id>/. */
+/** Every stored file of each job, as `<attempt>/<name>` under `<tier>/jobs/<id>/` (every tier, and the untiered `jobs/` of old). */
 export function storedFilesByJob(dataDir: string): Map<string, string[]> {
-  const root = path.join(dataDir, 'storage', 'jobs');
   const out = new Map<string, string[]>();
-  if (!existsSync(root)) return out;
   const list = (dir: string, rel: string): string[] =>
     readdirSync(dir).flatMap((name) => {
       const p = path.join(dir, name);
       return statSync(p).isDirectory() ? list(p, rel ? `${rel}/${name}` : name) : [rel ? `${rel}/${name}` : name];
     });
-  for (const id of readdirSync(root)) out.set(id, list(path.join(root, id), ''));
+  for (const tier of ['', 'draft', 'standard', 'final']) {
+    const root = path.join(dataDir, 'storage', tier, 'jobs');
+    if (!existsSync(root)) continue;
+    for (const id of readdirSync(root)) out.set(id, [...(out.get(id) ?? []), ...list(path.join(root, id), '')]);
+  }
   return out;
 }
 

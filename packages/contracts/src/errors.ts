@@ -32,6 +32,8 @@ export const ERROR_CATALOGUE = {
   idempotency_key_in_use: { status: 409, type: 'conflict_error', message: 'A request with this Idempotency-Key is still being processed.', retryable: false },
   team_exists: { status: 409, type: 'conflict_error', message: 'A team with this id already exists.', retryable: false },
   api_key_revoked: { status: 409, type: 'conflict_error', message: 'The API key is revoked.', retryable: false },
+  // 410
+  asset_expired: { status: 410, type: 'not_found_error', message: "The asset has expired: its files are no longer kept (see the job's expires_at).", retryable: false },
   // 413 / 414 / 415 / 416
   payload_too_large: { status: 413, type: 'invalid_request_error', message: 'The request body is too large.', retryable: false },
   uri_too_long: { status: 414, type: 'invalid_request_error', message: 'A path segment is too long.', retryable: false },

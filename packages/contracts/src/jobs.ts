@@ -129,6 +129,12 @@ export const Job = z.object({
   finished_at: z.string().nullable(),
   /** Set from `deadline_s`: a job still queued at this time is canceled at no charge (error `deadline_exceeded`). */
   deadline_at: z.string().nullable().optional(),
+  /**
+   * When the job's files stop being kept (its tier's lifetime from the end of the job; a cache
+   * hit's files live while any job that points at them does). After it the job's assets answer
+   * 410 `asset_expired`. Null until the job succeeds, and for jobs stored before retention.
+   */
+  expires_at: z.string().nullable().default(null),
 });
 export type Job = z.infer<typeof Job>;
 

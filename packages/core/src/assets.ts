@@ -18,7 +18,13 @@ export interface AssetRecord {
   duration_s: number | null;
   sha256: string;
   created_at: string;
+  /** When its files stop being kept: its job's `expires_at` (absent on records from before retention). After it, 410. */
+  files_expire_at?: string | null;
 }
+
+/** Whether the asset's files have passed their lifetime: the API answers 410 `asset_expired`. */
+export const assetExpired = (rec: Pick<AssetRecord, 'files_expire_at'>, now = Date.now()) =>
+  !!rec.files_expire_at && Date.parse(rec.files_expire_at) <= now;
 
 export class AssetStore {
   constructor(
@@ -45,7 +51,7 @@ export class AssetStore {
   /** The public Asset with a fresh signed URL (one that makes a browser save the file, with `download`). */
   async toPublic(rec: AssetRecord, storage: Storage, ttlS: number, opts: SignedUrlOptions = {}): Promise<Asset> {
     const { url, expiresAt } = await storage.signedUrl(rec.storage_key, rec, ttlS, opts);
-    const { team: _team, storage_key: _key, ...pub } = rec;
+    const { team: _team, storage_key: _key, files_expire_at: _exp, ...pub } = rec;
     return { ...pub, object: 'asset', url, expires_at: expiresAt.toISOString() };
   }
 }

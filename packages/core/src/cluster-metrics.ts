@@ -17,6 +17,8 @@ export const COUNTERS = {
   clickvid_jobs_total: 'Jobs that reached a terminal state.',
   clickvid_gpu_seconds_total: 'Metered compute seconds.',
   clickvid_cache_hits_total: 'Jobs served from the output cache.',
+  clickvid_redeliveries_total: 'Jobs started again while an attempt held them: its worker died, or lost its lock while alive.',
+  clickvid_false_stalls_total: 'Attempts that found, while alive, that their job had been redelivered (lock lost: an event-loop stall, a Redis failover); worker deaths = redeliveries - false stalls.',
 } as const;
 
 export type HistogramName = keyof typeof HISTOGRAMS;

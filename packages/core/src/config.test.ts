@@ -36,4 +36,12 @@ describe('loadConfig', () => {
     // A plaintext key where a hash belongs is refused, not treated as a hash.
     expect(() => loadConfig({ CLICKVID_ADMIN_KEY_SHA256: 'cv_admin_plaintext' })).toThrow(/CLICKVID_ADMIN_KEY_SHA256/);
   });
+
+  it('reads per-tier lifetimes as durations (a bare number is days)', () => {
+    expect(loadConfig({}).retention).toEqual({ filesS: { draft: 7 * 86_400, standard: 30 * 86_400, final: 90 * 86_400 }, graceS: 30 * 86_400 });
+    const c = loadConfig({ CLICKVID_RETENTION_DRAFT: '2s', CLICKVID_RETENTION_STANDARD: '1.5h', CLICKVID_RETENTION_FINAL: '365', CLICKVID_JOB_TTL_DAYS: '2' });
+    expect(c.retention).toEqual({ filesS: { draft: 2, standard: 5400, final: 365 * 86_400 }, graceS: 2 * 86_400 });
+    expect(() => loadConfig({ CLICKVID_RETENTION_DRAFT: '7 days' })).toThrow(/CLICKVID_RETENTION_DRAFT/);
+    expect(() => loadConfig({ CLICKVID_RETENTION_FINAL: '0s' })).toThrow(/CLICKVID_RETENTION_FINAL/);
+  });
 });

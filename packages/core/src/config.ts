@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { Quality, type TeamSettings } from '@clickvid/contracts';
 import { z } from 'zod';
+import type { Retention } from './retention.js';
 
 /** The repository root, found from this file (packages/core/{src,dist}/config.*). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -11,6 +12,17 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const UNIT_S = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+/** A lifetime: `7d`, `12h`, `90m`, `30s`, or a bare number of days; at least a second. */
+const duration = (def: string) => z
+  .string()
+  .regex(/^\d+(\.\d+)?[smhd]?$/, 'a duration like 7d, 12h, 30m or 45s (a bare number is days)')
+  .default(def)
+  .transform((v) => {
+    const unit = /[smhd]$/.test(v) ? (v.slice(-1) as keyof typeof UNIT_S) : 'd';
+    return Math.round(Number(unit === 'd' && !v.endsWith('d') ? v : v.slice(0, -1)) * UNIT_S[unit]);
+  })
+  .pipe(z.number().int().min(1, 'at least one second').max(10 * 365 * 86_400));
 
 /**
  * Named points in a job's life where a worker can be told to SIGKILL itself
@@ -105,6 +117,10 @@ const EnvSchema = z.object({
   CLICKVID_CREDITS_PER_GPU_SECOND: z.coerce.number().positive().default(10),
   CLICKVID_ALLOW_PRIVATE_WEBHOOKS: bool.default(false),
   CLICKVID_JOB_TTL_DAYS: int(1, 3650).default(30),
+  CLICKVID_RETENTION_DRAFT: duration('7d'),
+  CLICKVID_RETENTION_STANDARD: duration('30d'),
+  CLICKVID_RETENTION_FINAL: duration('90d'),
+  CLICKVID_SWEEP_INTERVAL_MS: int(0, 86_400_000).default(60_000),
   CLICKVID_SSE_MAX_STREAMS_PER_TEAM: int(1, 100_000).default(50),
   CLICKVID_EVENTS_RETAIN_S: int(10, 30 * 86_400).default(DEFAULT_TEAM_EVENTS.retainS),
   CLICKVID_EVENTS_MAX_PER_TEAM: int(100, 10_000_000).default(DEFAULT_TEAM_EVENTS.maxPerTeam),
@@ -170,7 +186,14 @@ export type Config = Readonly<{
   addressRateLimits: { unauthPerMin: number; contentPerMin: number };
   creditsPerGpuSecond: number;
   allowPrivateWebhooks: boolean;
-  jobTtlS: number;
+  /**
+   * Per tier, how long a job's files are kept after it ends (its `expires_at`), and how much
+   * longer its record, asset records and index entry stay (`graceS`: an expired asset answers
+   * 410 `asset_expired` in that time, then 404).
+   */
+  retention: Retention;
+  /** How often a process runs the retention sweeper (0 = never). */
+  sweepIntervalMs: number;
   /** Concurrent GET /v1/jobs/{id}/events streams per team, across all servers. */
   sseMaxStreamsPerTeam: number;
   /** The team event stream (GET /v1/events): how long and how many events a team can resume from. */
@@ -269,7 +292,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     addressRateLimits: { unauthPerMin: e.CLICKVID_RATE_LIMIT_UNAUTH_PER_MIN, contentPerMin: e.CLICKVID_RATE_LIMIT_CONTENT_PER_MIN },
     creditsPerGpuSecond: e.CLICKVID_CREDITS_PER_GPU_SECOND,
     allowPrivateWebhooks: e.CLICKVID_ALLOW_PRIVATE_WEBHOOKS,
-    jobTtlS: e.CLICKVID_JOB_TTL_DAYS * 86_400,
+    retention: Object.freeze({
+      filesS: Object.freeze({ draft: e.CLICKVID_RETENTION_DRAFT, standard: e.CLICKVID_RETENTION_STANDARD, final: e.CLICKVID_RETENTION_FINAL }),
+      graceS: e.CLICKVID_JOB_TTL_DAYS * 86_400,
+    }),
+    sweepIntervalMs: e.CLICKVID_SWEEP_INTERVAL_MS,
     sseMaxStreamsPerTeam: e.CLICKVID_SSE_MAX_STREAMS_PER_TEAM,
     teamEvents: { retainS: e.CLICKVID_EVENTS_RETAIN_S, maxPerTeam: e.CLICKVID_EVENTS_MAX_PER_TEAM },
     locks: {

@@ -4,7 +4,7 @@ export { newId } from './ids.js';
 export { keys, QUEUE_NAMES } from './keys.js';
 export { createRedis, createServerRedis, fieldsOf, isRedisUnavailable, redisReady, type Redis } from './redis.js';
 export { JobStore, type StoredJob, type JobUpdate } from './job-store.js';
-export { JobLifecycle, attemptKey, ATTEMPT_FILES, newAttemptToken, type AcceptSpec, type AcceptOutcome, type Attempt, type Verdict } from './lifecycle.js';
+export { JobLifecycle, newAttemptToken, type AcceptSpec, type AcceptOutcome, type Attempt, type Verdict } from './lifecycle.js';
 export { WebhookOutbox, OUTBOX_CLAIM_IDLE_MS } from './outbox.js';
 export { dailyQuotaSeconds } from './quota.js';
 export { ModelManifest, type ManifestTier, type ManifestVariant } from './manifest.js';
@@ -16,7 +16,7 @@ export { LocalStorage } from './storage/local.js';
 export { S3Storage, type S3Options } from './storage/s3.js';
 export { createStorage } from './storage/index.js';
 export { assetSignature, verifyAssetSignature, type SignatureCheck } from './storage/signing.js';
-export { AssetStore, assetFileName, type AssetRecord } from './assets.js';
+export { AssetStore, assetExpired, assetFileName, type AssetRecord } from './assets.js';
 export {
   TeamStore, TeamStoreError, applySettings, hashApiKey, newApiKey, newWebhookSecret, type Team, type KeyAuth, type TeamStoreErrorCode,
 } from './teams.js';
@@ -44,7 +44,12 @@ export {
   type LatentSpec,
 } from './pipeline.js';
 export { seededNoise } from './noise.js';
-export { contentKey, OutputCache, CACHE_HIT_USAGE, assetsFromCache, cachedAsset, type CachedOutput, type CachedAsset } from './output-cache.js';
+export { contentKey, OutputCache, CACHE_HIT_USAGE, assetsFromCache, cachedAsset, hitCapMs, type CachedOutput, type CachedAsset } from './output-cache.js';
+export {
+  attemptKey, ATTEMPT_FILES, fileSetOf, isManagedFileSet, jobExpiry, tierPrefix, sweepOnce, startSweeper, RECORD_TTL_MARGIN_S, SWEEP_LEASE_MS,
+  type Retention, type Expiry, type SweepReport,
+} from './retention.js';
+export { s3LifecycleConfiguration } from './storage/s3-lifecycle.js';
 export { signWebhook, WEBHOOK_JOB_OPTIONS } from './webhook-events.js';
 export { collectProcessMetrics } from './process-metrics.js';
 export { ClusterMetrics, HISTOGRAMS, COUNTERS, counterFields, histogramFields, jobLabels, type HistogramName, type CounterName, type MetricField } from './cluster-metrics.js';

@@ -14,7 +14,7 @@ export function testJob(over: Partial<Job> = {}): Job {
     model: { id: 'm', version: '1', variant: 'int8-128', sha256: 'x'.repeat(64) },
     queue_position: null, estimate: { gpu_seconds: 0.5, credits: 5 }, usage: null, assets: null, error: null,
     warnings: [], metadata: {}, parent_job_id: null, webhook_url: null, cache_hit: false, degraded: false, attempts: 0,
-    created_at: new Date().toISOString(), started_at: null, finished_at: null, ...over,
+    created_at: new Date().toISOString(), started_at: null, finished_at: null, expires_at: null, ...over,
   };
 }
 

@@ -54,6 +54,15 @@ export const keys = {
   /** Hash: per `<model id>@<version>/<quality>`, the running average of metered ÷ estimated GPU-seconds (CostEstimator). */
   costCalibration: () => 'cv:cost-calibration',
   outputCache: (contentKey: string) => `cv:cache:${contentKey}`,
+  /**
+   * Sorted set of stored file sets (`<tier>/jobs/<id>/<token>/`), scored by when they may go (ms):
+   * the latest expiry of the jobs that point at them (a cache hit raises it). The sweeper claims due ones.
+   */
+  retentionFiles: () => 'cv:retention:files',
+  /** Sorted set of file sets a sweeper is deleting, scored by its lease's end (ms): a dead sweeper's are claimed again. */
+  retentionDeleting: () => 'cv:retention:deleting',
+  /** Sorted set of `<team> <job id>`, scored by when the record, its asset records and its index entry go (ms). */
+  retentionJobs: () => 'cv:retention:jobs',
   /** Sorted set of live workers, scored by last heartbeat (ms). */
   workers: () => 'cv:workers',
   /** Pub/sub channel carrying job updates for SSE. */

@@ -11,6 +11,10 @@
  * `_attempt` (the current attempt's token), `_attempts` (every token, space separated),
  * `_reserve_us` (the quota reservation, micro GPU-seconds), `_day` (its UTC day).
  *
+ * Retention (retention.ts): every script that creates or ends a record sets its TTL and its
+ * entry in the sweeper's set of records (`S.expiry`); a success registers its file set with
+ * the expiry of its files, or raises the expiry of the file set a cache hit points at.
+ *
  * Keys other than the job's own are built inside the scripts from prefixes the caller
  * passes: clickvid runs on one Redis (or a primary with replicas), not a Redis Cluster.
  */
@@ -60,6 +64,21 @@ local function lanes_leave()
   redis.call('ZREM', S.deadlines, S.id)
 end
 
+-- The record's lifetime: its TTL (a backstop) and its entry for the sweeper, which drops it,
+-- its asset records and its index entry at S.expiry.drop_ms (releasing a reservation still held).
+local function retain(team)
+  redis.call('EXPIRE', K, S.expiry.ttl)
+  redis.call('ZADD', S.retention_jobs, S.expiry.drop_ms, team .. ' ' .. S.id)
+end
+
+-- A hit points at another job's files: only while they are still kept (the sweeper has not
+-- claimed them); files stored before keys carried the tier are not managed and always count.
+local function hit_files_alive()
+  if not S.hit_files or not S.hit_managed then return true end
+  local score = tonumber(redis.call('ZSCORE', S.retention_files, S.hit_files))
+  return score ~= nil and score > S.now_ms
+end
+
 -- A terminal state's effects, exactly once: called only by the transition that made it terminal.
 local function effects(status)
   local team = redis.call('HGET', K, 'team')
@@ -77,9 +96,14 @@ local function effects(status)
     redis.call('HINCRBY', ukey, f .. 'credits_u', S.credits_u)
     redis.call('HINCRBY', ukey, 'total_gpu_us', S.gpu_us)
     redis.call('EXPIRE', ukey, S.ledger_ttl)
-    for _, a in ipairs(S.assets or {}) do redis.call('SET', a[1], a[2], 'EX', S.ttl) end
-    if S.cache then redis.call('SET', S.cache[1], S.cache[2], 'EX', S.ttl) end
+    for _, a in ipairs(S.assets or {}) do redis.call('SET', a[1], a[2], 'EX', S.expiry.ttl) end
+    if S.cache then redis.call('SET', S.cache[1], S.cache[2], 'EX', S.expiry.files_ttl) end
+    -- Files kept until the latest expiry of the jobs that point at them (GT: a hit never shortens it).
+    local set = S.files or (S.hit_managed and S.hit_files)
+    if set then redis.call('ZADD', S.retention_files, 'GT', S.expiry.expires_ms, set) end
+    redis.call('HSET', K, 'expires_at', cjson.encode(S.expiry.at))
   end
+  retain(team)
   for _, m in ipairs(S.metrics or {}) do redis.call('HINCRBYFLOAT', S.metrics_key, m[1], m[2]) end
   local url = cjson.decode(redis.call('HGET', K, 'webhook_url') or 'null')
   if url ~= cjson.null and url ~= nil then
@@ -98,13 +122,15 @@ const script = (body: string) => `${LIB}\n${body}`;
 /**
  * accept: a new record (queued, or succeeded at once from the output cache). With a quota,
  * refuses (0, used µs) when billed + reserved + this estimate would pass it; otherwise
- * reserves the estimate on the record's UTC day. Answers (1, queue position or -1).
+ * reserves the estimate on the record's UTC day. Answers (1, queue position or -1), or
+ * (3, -1) for a hit whose files the sweeper has taken (the caller renders it instead).
  */
 export const ACCEPT = script(`
 local lane = S.lane
 if redis.call('EXISTS', K) == 1 then
   return {2, redis.call('ZRANK', S.lane_prefix .. lane .. ':queued', S.id) or -1}
 end
+if S.done and not hit_files_alive() then return {3, -1} end
 local ukey = S.usage_prefix .. S.team .. ':' .. S.day
 if S.reserve_us > 0 and S.quota_us >= 0 then
   local used = (tonumber(redis.call('HGET', ukey, 'total_gpu_us') or '0') or 0) + (tonumber(redis.call('HGET', ukey, 'reserved_us') or '0') or 0)
@@ -112,12 +138,13 @@ if S.reserve_us > 0 and S.quota_us >= 0 then
 end
 patch(S.fields)
 redis.call('HSET', K, 'team', S.team, '_day', S.day, '_reserve_us', tostring(S.reserve_us))
-redis.call('EXPIRE', K, S.ttl)
+retain(S.team)
 redis.call('ZADD', S.team_index, 0, S.id)
--- The index lives as long as the records it points to: ids older than the TTL go (a lexical
--- range, since ids start with their time), and the key expires with its newest job.
+-- The index lives as long as the records it points to: the sweeper removes each job's id with
+-- its record; ids older than the longest record lifetime go here too (a lexical range, since
+-- ids start with their time), and the key expires with its newest job.
 redis.call('ZREMRANGEBYLEX', S.team_index, '-', '(' .. S.index_min_id)
-redis.call('EXPIRE', S.team_index, S.ttl)
+redis.call('EXPIRE', S.team_index, S.index_ttl)
 if S.reserve_us > 0 then
   redis.call('HINCRBY', ukey, 'reserved_us', S.reserve_us)
   redis.call('EXPIRE', ukey, S.ledger_ttl)
@@ -139,9 +166,13 @@ if not st then return {-1} end
 if redis.call('HGET', K, '_attempt') == S.token then return {2, redis.call('HGETALL', K)} end
 if st ~= '"queued"' and st ~= '"running"' then return {0, redis.call('HGETALL', K)} end
 local all = redis.call('HGET', K, '_attempts')
+local lane = cjson.decode(redis.call('HGET', K, 'lane'))
+-- Started again while an attempt held it: its worker died or lost its lock (see false stalls).
+if st == '"running"' and (redis.call('HGET', K, '_attempt') or '') ~= '' then
+  redis.call('HINCRBYFLOAT', S.metrics_key, S.redelivered[lane], 1)
+end
 redis.call('HSET', K, 'status', '"running"', 'started_at', cjson.encode(S.now), 'queue_position', 'null',
   'attempts', tostring(S.attempt), '_attempt', S.token, '_attempts', (all and (all .. ' ') or '') .. S.token)
-local lane = cjson.decode(redis.call('HGET', K, 'lane'))
 redis.call('ZREM', S.lane_prefix .. lane .. ':queued', S.id)
 redis.call('ZADD', S.lane_prefix .. lane .. ':running', S.now_ms, S.id)
 -- Started: the deadline (not started by then) is met, whatever happens next.
@@ -161,8 +192,8 @@ return 1
 /**
  * finish: running (under this token) → succeeded | failed, with the effects. An empty token
  * (the reconciler, a BullMQ stall failure) ends a queued or running job under any attempt.
- * Answers (1) done now, (2) already done by this token, (0, status) not allowed, (-1) no record.
- * On success also answers the tokens of the attempts that lost, whose files may go.
+ * Answers (1) done now, (2) already done by this token, (0, status) not allowed, (-1) no record,
+ * (3) a hit whose files the sweeper has taken (the attempt renders instead). On success also answers the tokens of the attempts that lost, whose files may go.
  */
 export const FINISH = script(`
 local st = redis.call('HGET', K, 'status')
@@ -175,6 +206,7 @@ if S.token == '' then
 elseif st ~= '"running"' or cur ~= S.token then
   return {0, st}
 end
+if not hit_files_alive() then return {3} end
 patch(S.fields)
 redis.call('HSET', K, 'status', target, 'finished_at', cjson.encode(S.now), 'queue_position', 'null')
 effects(S.status)

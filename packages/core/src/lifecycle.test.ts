@@ -144,4 +144,35 @@ describe('JobLifecycle', () => {
     expect((await accept(first, team, 2.2)).ok).toBe(true);
     expect((await usageHash(team)).reserved_us).toBe('2000000');
   });
+
+  it('a hit on a file set the sweeper claimed is refused (stale), at accept and at a worker\'s success; a live one raises its expiry', async () => {
+    const team = `t-${newId('req')}`;
+    const src = job({ quality: 'draft' });
+    await t.lifecycle.accept({ job: src, team, lane: 'draft', reserveS: 0, quotaS: undefined });
+    const at = (await t.lifecycle.start(src.id, 1))!;
+    const files = { video: { ...asset(src, 'video', at.token), storage_key: `draft/jobs/${src.id}/${at.token}/video.mp4` }, poster: { ...asset(src, 'poster', at.token), storage_key: `draft/jobs/${src.id}/${at.token}/poster.png` } };
+    await t.lifecycle.succeed(at, { assets: files, usage, model: src.model, cacheHit: false });
+    const set = `draft/jobs/${src.id}/${at.token}/`;
+    const first = Number(await t.redis.zscore(keys.retentionFiles(), set));
+    expect(first).toBeGreaterThan(Date.now());
+    const hit = (id: string) => ({ video: { ...files.video, id: newId('ast'), job_id: id }, poster: { ...files.poster, id: newId('ast'), job_id: id } });
+
+    // A live set: the hit is accepted and its expiry (a later one) becomes the set's.
+    const b = job({ status: 'succeeded', cache_hit: true });
+    const ok = await t.lifecycle.accept({ job: b, team, lane: 'draft', reserveS: 0, quotaS: undefined, cached: hit(b.id) });
+    expect(ok).toMatchObject({ ok: true });
+    expect(Number(await t.redis.zscore(keys.retentionFiles(), set))).toBeGreaterThanOrEqual(first);
+
+    // Claimed by a sweeper (no longer in the live set): hits are refused, nothing is written.
+    await t.redis.zrem(keys.retentionFiles(), set);
+    const c = job({ status: 'succeeded', cache_hit: true });
+    expect(await t.lifecycle.accept({ job: c, team, lane: 'draft', reserveS: 0, quotaS: undefined, cached: hit(c.id) })).toEqual({ ok: false, reason: 'stale' });
+    expect(await t.redis.exists(keys.job(c.id))).toBe(0);
+    const d = job();
+    await accept(d, team);
+    const atD = (await t.lifecycle.start(d.id, 1))!;
+    expect((await t.lifecycle.succeed(atD, { assets: hit(d.id), usage, model: d.model, cacheHit: true })).verdict).toBe('stale');
+    expect((await t.store.get(d.id))!.job.status).toBe('running');
+    expect(await t.redis.zscore(keys.retentionFiles(), set)).toBeNull();
+  });
 });

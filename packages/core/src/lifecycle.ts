@@ -10,15 +10,8 @@ import { keys } from './keys.js';
 import { fieldsOf } from './redis.js';
 import { ACCEPT, CANCEL, FINISH, PROGRESS, REQUEUE, START } from './lifecycle-scripts.js';
 import { cachedAsset, type CachedOutput } from './output-cache.js';
+import { fileSetOf, isManagedFileSet, jobExpiry, longestRecordS, type Retention } from './retention.js';
 import { ledgerField, LEDGER_TTL_S, toMicros, utcDay } from './usage-ledger.js';
-
-/** Files of one attempt live under their own prefix, so attempts never touch each other's files. */
-export const attemptKey = (jobId: string, token: string, file: string) => `jobs/${jobId}/${token}/${file}`;
-/**
- * The files a rendering attempt stores: the video, its poster, and the latents the job ended with
- * (a draft's, for a final promoted from it to start from; see the worker's start-latents.ts).
- */
-export const ATTEMPT_FILES = ['video.mp4', 'poster.png', 'latents.f32'] as const;
 
 export interface AcceptSpec {
   job: Job;
@@ -28,11 +21,12 @@ export interface AcceptSpec {
   reserveS: number;
   /** The team's daily quota in GPU-seconds; undefined = none. */
   quotaS: number | undefined;
-  /** Set for a job completed at once from the output cache: its asset records. */
-  cached?: { video: AssetRecord; poster: AssetRecord };
+  /** Set for a job completed at once from the output cache: its asset records, and when the cached files go at the latest (S3: they cannot be kept longer). */
+  cached?: { video: AssetRecord; poster: AssetRecord; capMs?: number };
 }
 
-export type AcceptOutcome = { ok: true; position: number | null } | { ok: false; reason: 'quota'; usedS: number };
+/** `stale`: a hit whose files the sweeper took meanwhile; accept it as a job to render instead. */
+export type AcceptOutcome = { ok: true; position: number | null; expiresAt: string | null } | { ok: false; reason: 'quota'; usedS: number } | { ok: false; reason: 'stale' };
 
 /** What a running attempt holds: the record as it started and the token that fences it. */
 export interface Attempt {
@@ -40,9 +34,9 @@ export interface Attempt {
   token: string;
 }
 
-/** 1 = done now, 2 = already done by this token (a repeat), 0 = not allowed, -1 = no such job. */
-export type Verdict = 'done' | 'repeat' | 'refused' | 'missing';
-const VERDICT: Record<number, Verdict> = { 1: 'done', 2: 'repeat', 0: 'refused', [-1]: 'missing' };
+/** 1 = done now, 2 = already done by this token (a repeat), 0 = not allowed, -1 = no such job, 3 = a hit on files no longer kept. */
+export type Verdict = 'done' | 'repeat' | 'refused' | 'missing' | 'stale';
+const VERDICT: Record<number, Verdict> = { 1: 'done', 2: 'repeat', 0: 'refused', [-1]: 'missing', 3: 'stale' };
 
 type Run = (script: string, key: string, spec: object) => Promise<unknown>;
 type Raw = Array<string | number | string[]>;
@@ -63,14 +57,17 @@ const enc = (v: unknown) => JSON.stringify(v);
  */
 export class JobLifecycle {
   private readonly run: Run;
+  private readonly retention: Retention;
 
   private readonly ev: { ev_prefix: string; ev_suffix: string; ev_retain_ms: number; ev_max: number };
 
+  /** `retention` from config; a number is one lifetime (s) for every tier's files, with no grace (tests). */
   constructor(
     private readonly redis: Redis,
-    private readonly ttlS: number,
+    retention: Retention | number,
     events: TeamEventsRetention = DEFAULT_TEAM_EVENTS,
   ) {
+    this.retention = typeof retention === 'number' ? { filesS: { draft: retention, standard: retention, final: retention }, graceS: 0 } : retention;
     // The scripts build the team's stream key from the team they read: keys.teamEvents around it.
     const [ev_prefix = '', ev_suffix = ''] = keys.teamEvents('\0').split('\0');
     this.ev = { ev_prefix, ev_suffix, ev_retain_ms: events.retainS * 1000, ev_max: events.maxPerTeam };
@@ -95,8 +92,25 @@ export class JobLifecycle {
   private common(id: string) {
     return {
       ...this.ev, id, channel: keys.jobEvents(), deadlines: keys.deadlines(), lane_prefix: 'cv:lane:', usage_prefix: 'cv:usage:', outbox: keys.webhookOutbox(),
-      metrics_key: keys.metrics(), ttl: this.ttlS, ledger_ttl: LEDGER_TTL_S, now: new Date().toISOString(), now_ms: Date.now(), day: utcDay(),
+      metrics_key: keys.metrics(), ledger_ttl: LEDGER_TTL_S, now: new Date().toISOString(), now_ms: Date.now(), day: utcDay(),
+      retention_files: keys.retentionFiles(), retention_jobs: keys.retentionJobs(),
     };
+  }
+
+  /** The spec's `expiry`: files kept from now for the tier (capped for a hit), then the record's grace. */
+  private expiry(quality: Job['quality'], capMs?: number) {
+    const now = Date.now();
+    const e = jobExpiry(this.retention, quality, now, capMs, now);
+    return {
+      at: new Date(e.expiresMs).toISOString(), expires_ms: e.expiresMs, drop_ms: e.dropMs, ttl: e.recordTtlS,
+      files_ttl: Math.max(1, Math.ceil((e.expiresMs - now) / 1000)),
+    };
+  }
+
+  /** The spec fields of a success on another job's files (a cache hit): which file set, and whether it is managed. */
+  private hitFiles(video: AssetRecord) {
+    const set = fileSetOf(video.storage_key);
+    return { hit_files: set, hit_managed: isManagedFileSet(set) };
   }
 
   /** Writes a new job (queued, or succeeded from the cache) and reserves its estimate, unless the quota is used up. */
@@ -105,20 +119,27 @@ export class JobLifecycle {
     const fields: Record<string, string> = { lane: enc(lane) };
     for (const [k, v] of Object.entries(job)) fields[k] = enc(v);
     const done = job.status === 'succeeded';
+    const longest = longestRecordS(this.retention);
+    const expiry = this.expiry(job.quality, a.cached?.capMs);
+    if (done) fields['expires_at'] = enc(expiry.at);
+    const stored: Job = done ? { ...job, expires_at: expiry.at } : job;
     const spec = {
-      ...this.common(job.id), team, lane, fields, team_index: keys.teamJobs(team), index_min_id: idBefore(Date.now() - this.ttlS * 1000), score: Date.parse(job.created_at),
+      ...this.common(job.id), team, lane, fields, expiry,
+      team_index: keys.teamJobs(team), index_min_id: idBefore(Date.now() - longest * 1000), index_ttl: longest, score: Date.parse(job.created_at),
       ...(!done && job.deadline_at ? { deadline_ms: Date.parse(job.deadline_at) } : {}),
       reserve_us: done ? 0 : toMicros(a.reserveS), quota_us: a.quotaS === undefined ? -1 : toMicros(a.quotaS),
-      ...(done ? { done: true, ...this.successEffects(job, team, a.cached ? [a.cached.video, a.cached.poster] : []) } : {}),
+      ...(done ? { done: true, ...this.successEffects(stored, team, a.cached ? [a.cached.video, a.cached.poster] : []) } : {}),
+      ...(done && a.cached ? this.hitFiles(a.cached.video) : {}),
     };
     const [code, n] = (await this.run(ACCEPT, keys.job(job.id), spec)) as [number, number];
     if (code === 0) return { ok: false, reason: 'quota', usedS: n / 1e6 };
-    return { ok: true, position: done || n < 0 ? null : n };
+    if (code === 3) return { ok: false, reason: 'stale' };
+    return { ok: true, position: done || n < 0 ? null : n, expiresAt: done ? expiry.at : null };
   }
 
   /** queued|running → running under a new attempt. Null when the job is gone or already finished (or canceled). */
   async start(id: string, attempt: number, token = newAttemptToken(attempt)): Promise<Attempt | null> {
-    const [code, raw] = (await this.run(START, keys.job(id), { ...this.common(id), token, attempt })) as Raw;
+    const [code, raw] = (await this.run(START, keys.job(id), { ...this.common(id), token, attempt, redelivered: REDELIVERED })) as Raw;
     if (code !== 1 && code !== 2) return null;
     return { stored: parseStored(fieldsOf(raw as string[])), token };
   }
@@ -136,16 +157,22 @@ export class JobLifecycle {
    */
   async succeed(
     at: Attempt,
-    out: { assets: { video: AssetRecord; poster: AssetRecord }; usage: Usage; model: Job['model']; cacheHit: boolean; cacheKey?: string },
+    out: {
+      assets: { video: AssetRecord; poster: AssetRecord }; usage: Usage; model: Job['model']; cacheHit: boolean; cacheKey?: string;
+      /** For a hit: when the cached files go at the latest (S3 lifecycle rules count from the object's creation). */
+      capMs?: number;
+    },
   ): Promise<{ verdict: Verdict; losers: string[] }> {
     const { job, team } = at.stored;
     const now = new Date().toISOString();
-    const finished: Job = { ...job, status: 'succeeded', usage: out.usage, cache_hit: out.cacheHit, finished_at: now };
+    const expiry = this.expiry(job.quality, out.capMs);
+    const finished: Job = { ...job, status: 'succeeded', usage: out.usage, cache_hit: out.cacheHit, finished_at: now, expires_at: expiry.at };
     const cache: CachedOutput | undefined = out.cacheKey
-      ? { video: cachedAsset(out.assets.video), poster: cachedAsset(out.assets.poster), job_id: job.id }
+      ? { video: cachedAsset(out.assets.video), poster: cachedAsset(out.assets.poster), job_id: job.id, expires_ms: expiry.expires_ms }
       : undefined;
     const spec = {
-      ...this.common(job.id), now, token: at.token, status: 'succeeded',
+      ...this.common(job.id), now, token: at.token, status: 'succeeded', expiry,
+      ...(out.cacheHit ? this.hitFiles(out.assets.video) : { files: fileSetOf(out.assets.video.storage_key) }),
       fields: {
         progress: '1', assets: enc({ video: out.assets.video.id, poster: out.assets.poster.id }), usage: enc(out.usage),
         model: enc(out.model), cache_hit: enc(out.cacheHit),
@@ -167,7 +194,7 @@ export class JobLifecycle {
   async fail(id: string, error: JobError, token = ''): Promise<{ verdict: Verdict; stored: StoredJob | null }> {
     const before = await this.get(id);
     const spec = {
-      ...this.common(id), token, status: 'failed',
+      ...this.common(id), token, status: 'failed', expiry: this.expiry(before?.job.quality ?? 'draft'),
       fields: { error: enc(error), usage: 'null' },
       metrics: before ? terminalMetrics({ ...before.job, status: 'failed', usage: null }) : [],
     };
@@ -179,7 +206,10 @@ export class JobLifecycle {
   /** queued|running → canceled (the reservation released, the event queued). Answers the verdict and the record. */
   async cancel(id: string): Promise<{ verdict: Verdict; stored: StoredJob | null }> {
     const before = await this.get(id);
-    const spec = { ...this.common(id), metrics: before ? terminalMetrics({ ...before.job, status: 'canceled', usage: null }) : [] };
+    const spec = {
+      ...this.common(id), expiry: this.expiry(before?.job.quality ?? 'draft'),
+      metrics: before ? terminalMetrics({ ...before.job, status: 'canceled', usage: null }) : [],
+    };
     const [code, raw] = (await this.run(CANCEL, keys.job(id), spec)) as Raw;
     const verdict = VERDICT[code as number]!;
     return { verdict, stored: verdict === 'missing' ? null : parseStored(fieldsOf(raw as string[])) };
@@ -195,7 +225,7 @@ export class JobLifecycle {
     const before = await this.get(id);
     const message = 'The job had not started by its deadline (deadline_s); it was canceled at no charge.';
     const spec = {
-      ...this.common(id), expire: true,
+      ...this.common(id), expire: true, expiry: this.expiry(before?.job.quality ?? 'draft'),
       fields: { error: enc({ code: 'deadline_exceeded', message, retryable: false } satisfies JobError) },
       metrics: before ? terminalMetrics({ ...before.job, status: 'canceled', usage: null }) : [],
     };
@@ -231,11 +261,17 @@ export class JobLifecycle {
       ledger_field: ledgerField(job.quality, job.metadata['campaign'] ?? null),
       gpu_us: toMicros(usage?.gpu_seconds ?? 0),
       credits_u: toMicros(usage?.credits ?? 0),
-      assets: assets.map((a) => [keys.asset(a.id), enc({ ...a, team, job_id: job.id })]),
+      assets: assets.map((a) => [keys.asset(a.id), enc({ ...a, team, job_id: job.id, files_expire_at: job.expires_at })]),
       metrics: terminalMetrics(job),
     };
   }
 }
+
+/** The counter field START adds to when a job is started again while an attempt held it, per lane. */
+const REDELIVERED: Record<Lane, string> = {
+  draft: counterFields('clickvid_redeliveries_total', { lane: 'draft' })[0]![0],
+  final: counterFields('clickvid_redeliveries_total', { lane: 'final' })[0]![0],
+};
 
 /** The cluster counters a terminal state adds: jobs, duration, metered seconds, cache hits. */
 function terminalMetrics(job: Job): MetricField[] {

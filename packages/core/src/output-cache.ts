@@ -22,12 +22,23 @@ export function contentKey(team: string, model: ModelRef, normalizedPrompt: stri
 }
 
 /** What a cache entry remembers: the files, not the (team-owned) asset ids. */
-export type CachedAsset = Omit<AssetRecord, 'id' | 'team' | 'job_id' | 'created_at'>;
+export type CachedAsset = Omit<AssetRecord, 'id' | 'team' | 'job_id' | 'created_at' | 'files_expire_at'>;
 export interface CachedOutput {
   video: CachedAsset;
   poster: CachedAsset;
   /** The job that rendered it. */
   job_id: string;
+  /** When the rendered files expire (ms), as the render's success set it; entries from before retention have none. */
+  expires_ms?: number;
+}
+
+/**
+ * The latest a hit on `hit` may keep its files: unbounded on local storage (the hit raises the
+ * files' expiry, and the sweeper honours it); on S3 the files' own expiry, because bucket
+ * lifecycle rules delete objects by age whoever points at them.
+ */
+export function hitCapMs(hit: CachedOutput, storage: Pick<Storage, 'driver'>): number | undefined {
+  return storage.driver === 's3' ? hit.expires_ms : undefined;
 }
 
 export class OutputCache {
@@ -82,6 +93,6 @@ export function assetsFromCache(hit: CachedOutput, team: string, jobId: string):
 
 /** The part of an asset record a cache entry keeps: the file, not its owner. */
 export function cachedAsset(a: AssetRecord): CachedAsset {
-  const { id: _id, team: _team, job_id: _job, created_at: _at, ...rest } = a;
+  const { id: _id, team: _team, job_id: _job, created_at: _at, files_expire_at: _exp, ...rest } = a;
   return rest;
 }

@@ -57,13 +57,13 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   // Without an offline queue, commands sent before the connection is ready would fail.
   await Promise.all([redisReady(redis, 30_000), redisReady(queueConn, 30_000)]);
   const store = new JobStore(redis);
-  const lifecycle = new JobLifecycle(redis, config.jobTtlS, config.teamEvents);
-  const assets = new AssetStore(redis, config.jobTtlS);
+  const lifecycle = new JobLifecycle(redis, config.retention, config.teamEvents);
+  const assets = new AssetStore(redis, config.retention.filesS.final);
   const teams = new TeamStore(redis, config.teamDefaults);
   const ledger = new UsageLedger(redis);
   const storage = createStorage(config);
   const queues = createQueues(queueConn);
-  const cache = new OutputCache(redis, config.jobTtlS);
+  const cache = new OutputCache(redis, config.retention.filesS.final);
   const metrics = createMetrics(redis, store);
   const auth = new Authenticator(teams, sub);
   await auth.start();

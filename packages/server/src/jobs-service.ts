@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Metadata, METADATA_MAX_KEYS, type EffectiveParams, type GenerateRequest, type Job, type Quality } from '@clickvid/contracts';
 import {
-  contentKey, creditsThisMonth, type CostEstimator, dailyQuotaSeconds, keys, laneFor, liveWorkers, newId, round,
+  contentKey, creditsThisMonth, type CostEstimator, dailyQuotaSeconds, keys, laneFor, liveWorkers, newId, RECORD_TTL_MARGIN_S, round,
   type AssetStore, type Config, type JobLifecycle, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
   type Storage, type StoredJob, type Team, type UsageLedger,
 } from '@clickvid/core';
@@ -146,7 +146,9 @@ export class JobsService {
         },
         childId,
       );
-      await claim.commit(childId, this.d.config.jobTtlS).catch(() => claim.abandon());
+      // As long as the child's record may live (its files' lifetime and the grace after it).
+      const { filesS, graceS } = this.d.config.retention;
+      await claim.commit(childId, filesS[quality] + graceS + RECORD_TTL_MARGIN_S).catch(() => claim.abandon());
       return { job, created: true };
     } catch (err) {
       await claim.release().catch(() => claim.abandon());
@@ -246,6 +248,7 @@ export class JobsService {
       created_at: now,
       started_at: null,
       finished_at: null,
+      expires_at: null,
       ...(spec.deadlineS !== undefined ? { deadline_at: new Date(Date.parse(now) + spec.deadlineS * 1000).toISOString() } : {}),
     };
 

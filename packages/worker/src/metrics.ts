@@ -37,6 +37,13 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
+  readonly falseStalls = new Counter({
+    name: 'clickvid_worker_false_stalls_total',
+    help: "Attempts of this worker that found their job redelivered while they lived (lock lost).",
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
+
   readonly #sink: ClusterSink | undefined;
   #turn: ChainableCommander | null = null;
 
@@ -85,6 +92,16 @@ export class WorkerMetrics {
   encode(lane: Lane, warm: boolean, seconds: number): void {
     this.encodeSeconds.observe({ lane, warm: String(warm) }, seconds);
     this.#cluster((c, tx) => c.observe('clickvid_encode_seconds', { lane }, seconds, tx));
+  }
+
+  /**
+   * This live attempt found its job redelivered to another (its lock was lost: an event-loop
+   * stall, a Redis failover). Counted apart from redeliveries (the START script's counter), so
+   * worker deaths = clickvid_redeliveries_total - clickvid_false_stalls_total.
+   */
+  falseStall(lane: Lane): void {
+    this.falseStalls.inc({ lane });
+    this.#cluster((c, tx) => c.inc('clickvid_false_stalls_total', { lane }, 1, tx));
   }
 
   /** Serves GET /metrics on `port` (0 = any free port). Resolves with the server once listening. */

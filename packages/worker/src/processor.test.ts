@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from '@clickvid/contracts';
 import {
-  ATTEMPT_FILES, AssetStore, CostEstimator, JobLifecycle, JobStore, LocalStorage, ModelRegistry, createLogger, createRedis, keys, newId, type Redis, type RenderJobData,
+  ATTEMPT_FILES, AssetStore, CostEstimator, JobLifecycle, JobStore, keys, LocalStorage, ModelRegistry, createLogger, createRedis, newId, type Redis, type RenderJobData,
 } from '@clickvid/core';
 import type { Job as BullJob } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
@@ -162,6 +162,9 @@ describe('processor', () => {
       const rec = (await assets.get(assetId))!;
       expect(await real.exists(rec.storage_key)).toBe(true);
     }
+    // The loser lived: it counts as a false stall (a lost lock), and START counted one redelivery.
+    expect(await d.metrics.registry.getSingleMetricAsString('clickvid_worker_false_stalls_total')).toMatch(/lane="draft"} 1$/m);
+    expect(Number(await redis.hget(keys.metrics(), 'clickvid_redeliveries_total|lane="draft"|value'))).toBeGreaterThanOrEqual(1);
   });
 
   it('an unrecoverable failure fails the job now and throws UnrecoverableError; a retryable one on a non-final attempt leaves it running', async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { ERROR_CATALOGUE, type Job, type Lane, type ModelRef, type Usage } from '@clickvid/contracts';
 import {
-  assetsFromCache, attemptKey, ATTEMPT_FILES, CACHE_HIT_USAGE, contentKey, crashAt, newId, round,
+  assetsFromCache, attemptKey, ATTEMPT_FILES, CACHE_HIT_USAGE, contentKey, crashAt, hitCapMs, newId, round,
   type AssetRecord, type Attempt, type CostEstimator, type CachedOutput, type Config, type JobLifecycle, type Logger, type ModelRegistry,
   type OutputCache, type RenderJobData, type ResolvedVariant, type Storage,
 } from '@clickvid/core';
@@ -131,7 +131,11 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
 
   // start() was the cancellation check before inference: only a cache lookup lies between.
   const hit = await d.cache?.lookup(key);
-  if (hit) return completeFromCache(d, lane, at, ref, hit);
+  if (hit) {
+    // Null: the sweeper claimed the cached files since the lookup; render them anew.
+    const out = await completeFromCache(d, lane, at, ref, hit);
+    if (out) return out;
+  }
 
   // Inference, a unit at a time in the engine thread: progress after each unit, which is also
   // the cancellation check; a cancel found there drops the job at the engine's next unit boundary.
@@ -179,11 +183,11 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   // Under the attempt's own prefix: another delivery of this job never overwrites these files,
   // and only the attempt whose success script wins makes them the job's assets.
   const video: AssetRecord = {
-    ...base, id: newId('ast'), kind: 'video', storage_key: attemptKey(jobId, at.token, ATTEMPT_FILES[0]), content_type: 'video/mp4',
+    ...base, id: newId('ast'), kind: 'video', storage_key: attemptKey(job.quality, jobId, at.token, ATTEMPT_FILES[0]), content_type: 'video/mp4',
     bytes: enc.video.length, frames: p.frames, duration_s: p.frames / p.fps, sha256: sha256(enc.video),
   };
   const poster: AssetRecord = {
-    ...base, id: newId('ast'), kind: 'poster', storage_key: attemptKey(jobId, at.token, ATTEMPT_FILES[1]), content_type: 'image/png',
+    ...base, id: newId('ast'), kind: 'poster', storage_key: attemptKey(job.quality, jobId, at.token, ATTEMPT_FILES[1]), content_type: 'image/png',
     bytes: enc.poster.length, frames: null, duration_s: null, sha256: sha256(enc.poster),
   };
   // Beside the video, for a job promoted from this one (a final is never promoted: it keeps none).
@@ -191,7 +195,7 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   await Promise.all([
     d.storage.put(video.storage_key, enc.video, { contentType: video.content_type }),
     d.storage.put(poster.storage_key, enc.poster, { contentType: poster.content_type }),
-    keepLatents ? d.storage.put(attemptKey(jobId, at.token, ATTEMPT_FILES[2]), latentsBytes(latents!), { contentType: 'application/octet-stream' }) : null,
+    keepLatents ? d.storage.put(attemptKey(job.quality, jobId, at.token, ATTEMPT_FILES[2]), latentsBytes(latents!), { contentType: 'application/octet-stream' }) : null,
   ]).catch((err: unknown) => {
     throw new WorkerError('storage_failed', `storage put failed: ${(err as Error).message}`, { cause: err });
   });
@@ -210,11 +214,11 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   if (done.verdict === 'refused' || done.verdict === 'missing') {
     // Canceled, or taken over by a newer attempt, since the last check: these files are this
     // attempt's alone and nothing points at them, so they go. Never another attempt's.
-    await removeAttemptFiles(d, jobId, [at.token], log);
+    await removeAttemptFiles(d, job.quality, jobId, [at.token], log);
     return stop();
   }
   // Files of attempts that lost (a crashed or stalled delivery) are nobody's assets.
-  if (done.losers.length) await removeAttemptFiles(d, jobId, done.losers, log);
+  if (done.losers.length) await removeAttemptFiles(d, job.quality, jobId, done.losers, log);
   d.metrics.jobsTotal.inc({ lane, outcome: 'succeeded' });
   d.estimator?.observe(ref, job.quality, p, usage.gpu_seconds).catch((err: unknown) => log.warn({ err }, 'could not record the cost calibration'));
   log.info(
@@ -228,8 +232,8 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
 }
 
 /** Deletes the files of attempts whose tokens are given; they are referenced by no asset record. */
-async function removeAttemptFiles(d: ProcessorDeps, jobId: string, tokens: string[], log: Logger): Promise<void> {
-  await Promise.all(tokens.flatMap((t) => ATTEMPT_FILES.map((f) => d.storage.delete(attemptKey(jobId, t, f))))).catch((err: unknown) =>
+async function removeAttemptFiles(d: ProcessorDeps, quality: Job['quality'], jobId: string, tokens: string[], log: Logger): Promise<void> {
+  await Promise.all(tokens.flatMap((t) => ATTEMPT_FILES.map((f) => d.storage.delete(attemptKey(quality, jobId, t, f))))).catch((err: unknown) =>
     log.warn({ err }, 'could not remove the files of a losing attempt'),
   );
 }
@@ -249,10 +253,11 @@ function pickModel(registry: ModelRegistry, job: Job): { ref: ModelRef; variant:
   return { ref: { id: registry.id, version: registry.version, variant: variant.name, sha256: variant.sha256 }, variant };
 }
 
-async function completeFromCache(d: ProcessorDeps, lane: Lane, at: Attempt, ref: ModelRef, hit: CachedOutput): Promise<RenderOutcome> {
+async function completeFromCache(d: ProcessorDeps, lane: Lane, at: Attempt, ref: ModelRef, hit: CachedOutput): Promise<RenderOutcome | null> {
   const { job, team } = at.stored;
   const assets = assetsFromCache(hit, team, job.id);
-  const done = await d.lifecycle.succeed(at, { assets, usage: CACHE_HIT_USAGE, model: ref, cacheHit: true });
+  const done = await d.lifecycle.succeed(at, { assets, usage: CACHE_HIT_USAGE, model: ref, cacheHit: true, capMs: hitCapMs(hit, d.storage) });
+  if (done.verdict === 'stale') return null;
   if (done.verdict === 'refused' || done.verdict === 'missing') return stopped(d, lane, job.id);
   d.metrics.jobsTotal.inc({ lane, outcome: 'cache_hit' });
   return { status: 'succeeded', gpu_seconds: 0, batch_size: 0, cache_hit: true };
@@ -270,10 +275,15 @@ export async function failJob(d: Pick<ProcessorDeps, 'lifecycle'>, jobId: string
   await d.lifecycle.fail(jobId, { code: e.code, message, retryable: e.retryable }, token);
 }
 
-/** An attempt that stopped early: the job was canceled, or a newer attempt holds it. */
+/**
+ * An attempt that stopped early: the job was canceled, or a newer attempt holds it or ended it.
+ * The latter is a false stall: this worker lived, but lost its lock and the job was redelivered.
+ */
 async function stopped(d: ProcessorDeps, lane: Lane, jobId: string): Promise<RenderOutcome> {
   const status = await d.lifecycle.status(jobId);
-  return skipped(d, lane, status === 'canceled' ? 'canceled' : status === null ? 'missing' : status === 'running' ? 'superseded' : 'finished');
+  const reason: SkipReason = status === 'canceled' ? 'canceled' : status === null ? 'missing' : status === 'running' ? 'superseded' : 'finished';
+  if (reason === 'superseded' || reason === 'finished') d.metrics.falseStall(lane);
+  return skipped(d, lane, reason);
 }
 
 function skipped(d: ProcessorDeps, lane: Lane, reason: SkipReason): RenderOutcome {

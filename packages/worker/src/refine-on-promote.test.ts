@@ -49,8 +49,8 @@ describe.each([
     });
     registry = ModelRegistry.load(models, name);
     store = new JobStore(redis);
-    assets = new AssetStore(redis, config.jobTtlS);
-    lifecycle = new JobLifecycle(redis, config.jobTtlS);
+    assets = new AssetStore(redis, config.retention.filesS.final);
+    lifecycle = new JobLifecycle(redis, config.retention);
     storage = createStorage(config);
     const prefix = `refine-${randomBytes(4).toString('hex')}`;
     worker = await startWorker({ config, registry, storage, logger: createLogger(config, 'refine-test'), prefix, cache: true });

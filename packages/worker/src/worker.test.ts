@@ -41,7 +41,7 @@ describe('worker end to end (real redis, BullMQ, onnxruntime, ffmpeg, local stor
     });
     registry = ModelRegistry.load(model.dir, model.name);
     store = new JobStore(redis);
-    lifecycle = new JobLifecycle(redis, config.jobTtlS);
+    lifecycle = new JobLifecycle(redis, config.retention);
   });
 
   afterAll(async () => {
@@ -113,7 +113,7 @@ describe('worker end to end (real redis, BullMQ, onnxruntime, ffmpeg, local stor
     expect(job.model).toEqual(registry.modelRef('draft'));
     const p = job.params;
 
-    const assets = new AssetStore(redis, config.jobTtlS);
+    const assets = new AssetStore(redis, config.retention.filesS.final);
     const video = (await assets.get(job.assets!.video))!;
     const poster = (await assets.get(job.assets!.poster))!;
     expect(video).toMatchObject({ team: TEAM, job_id: id, kind: 'video', content_type: 'video/mp4', width: p.width, height: p.height, frames: p.frames });
@@ -173,7 +173,7 @@ describe('worker end to end (real redis, BullMQ, onnxruntime, ffmpeg, local stor
     for (const id of ids) {
       const job = await settled(id, 60_000);
       expect(job.status).toBe('succeeded');
-      const rec = (await new AssetStore(redis, config.jobTtlS).get(job.assets!.video))!;
+      const rec = (await new AssetStore(redis, config.retention.filesS.final).get(job.assets!.video))!;
       const probe = await ffprobe(readFileSync(join(config.storage.dir, rec.storage_key)));
       expect(probe).toMatchObject({ codec: 'h264', width: job.params.width, height: job.params.height, frames: job.params.frames });
     }

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { Lane, Quality } from '@clickvid/contracts';
 import path from 'node:path';
 import {
-  AssetStore, ClusterMetrics, CostEstimator, JobLifecycle, JobStore, OutputCache, QUEUE_NAMES, WebhookOutbox, createRedis, laneFor, startHeartbeat,
+  AssetStore, ClusterMetrics, CostEstimator, JobLifecycle, JobStore, OutputCache, QUEUE_NAMES, WebhookOutbox, createRedis, laneFor, startHeartbeat, startSweeper,
   type Config, type Logger, type ModelRegistry, type Redis, type RenderJobData, type Storage, type WebhookJobData,
 } from '@clickvid/core';
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
@@ -80,7 +80,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   // same event-loop turn, so their commands go out in one write instead of one each.
   const redis: Redis = createRedis(config.redisUrl, { enableAutoPipelining: true });
   const metrics = new WorkerMetrics({ defaultMetrics: true, cluster: { metrics: new ClusterMetrics(redis), redis } });
-  const lifecycle = new JobLifecycle(redis, config.jobTtlS, config.teamEvents);
+  const lifecycle = new JobLifecycle(redis, config.retention, config.teamEvents);
   const webhooks = new Queue<WebhookJobData>(QUEUE_NAMES.webhooks, { connection: redis, ...(prefix ? { prefix } : {}) });
   // Its own connection: it blocks on the outbox stream.
   const outbox = new WebhookOutbox(createRedis(config.redisUrl), webhooks, id, logger);
@@ -126,9 +126,9 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       config, registry, lifecycle, storage, encoder, metrics,
       estimator: new CostEstimator(redis, registry),
       engine: watched(engine, watchdog),
-      starts: new StartLatents({ redis, store: new JobStore(redis), assets: new AssetStore(redis, config.jobTtlS), storage, registry, logger }),
+      starts: new StartLatents({ redis, store: new JobStore(redis), assets: new AssetStore(redis, config.retention.filesS.final), storage, registry, logger }),
       logger: logger.child({ worker: id }),
-      cache: opts.cache === false ? null : outputCacheHook(new OutputCache(redis, config.jobTtlS), storage),
+      cache: opts.cache === false ? null : outputCacheHook(new OutputCache(redis, config.retention.filesS.final), storage),
     };
     const workers: Partial<Record<Lane, Worker<RenderJobData>>> = {};
     /** Jobs in flight, with BullMQ's lock token: what a drain past its deadline puts back. */
@@ -189,6 +189,8 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     const stopReconciler = startReconciler({
       redis, lifecycle, lanes, prefix, intervalMs: config.reconcileIntervalMs, logger: logger.child({ worker: id }),
     });
+    // Deletes expired files and drops expired records; safe on every replica (atomic claims).
+    const stopSweeper = startSweeper({ redis, storage, intervalMs: config.sweepIntervalMs, logger: logger.child({ worker: id }) });
     // Last: /readyz counts this worker only once it can really take jobs.
     const stopHeartbeat = startHeartbeat(redis, id);
 
@@ -200,6 +202,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
           // Leave /readyz first, so no one counts on this worker while it drains.
           await stopHeartbeat();
           stopReconciler();
+          stopSweeper();
           // Worker.close() stops fetching and waits for the jobs in flight (and so for their batches).
           const drained = Promise.all(closers.map((c) => c()));
           const deadline = o.drainTimeoutMs ?? config.drainTimeoutMs;

@@ -27,10 +27,11 @@ const job = {
   created_at: '2026-11-29T16:20:00.000Z',
   started_at: '2026-11-29T16:20:00.120Z',
   finished_at: '2026-11-29T16:20:00.310Z',
+  expires_at: '2026-12-06T16:20:00.310Z',
 } as const;
 
 const queued = {
-  ...job, status: 'queued', progress: 0, queue_position: 0, usage: null, assets: null, attempts: 0, started_at: null, finished_at: null,
+  ...job, status: 'queued', progress: 0, queue_position: 0, usage: null, assets: null, attempts: 0, started_at: null, finished_at: null, expires_at: null,
 } as const;
 
 const output = { path: '/home/me/clip.mp4', bytes: 18734, asset_id: 'asset_v8f2kq4m1xz' } as const;

@@ -1,6 +1,6 @@
 import type { Job, Lane } from '@clickvid/contracts';
 import {
-  assetsFromCache, CACHE_HIT_USAGE, renderJobOptions,
+  assetsFromCache, CACHE_HIT_USAGE, hitCapMs, renderJobOptions,
   type CachedOutput, type JobLifecycle, type OutputCache, type Queues, type Storage,
 } from '@clickvid/core';
 import { ApiError } from '../errors.js';
@@ -51,13 +51,19 @@ export class JobWriter {
     const hits = new Map(found.map((hit, i) => [known[i]!, hit]));
     const cached = jobs.map((j) => hits.get(j) ?? null);
     const outcomes = new Map<NewJob, Job | Error>();
+    // A hit whose files the sweeper claimed since the lookup is rendered like a miss.
+    const stale: NewJob[] = [];
     await Promise.all([
       ...jobs.map(async (j, i) => {
         const hit = cached[i];
-        if (hit) outcomes.set(j, await this.completeFromCache(j, hit).catch((err: Error) => err));
+        if (!hit) return;
+        const done = await this.completeFromCache(j, hit).catch((err: Error) => err);
+        if (done === null) stale.push(j);
+        else outcomes.set(j, done);
       }),
       this.queue(jobs.filter((_, i) => !cached[i]), outcomes),
     ]);
+    await this.queue(stale, outcomes);
     return jobs.map((j) => outcomes.get(j)!);
   }
 
@@ -123,9 +129,10 @@ export class JobWriter {
   /**
    * A finished copy of the job from the output cache, with asset records of the team's own,
    * billed nothing: one accept script writes it succeeded with every effect of a success.
+   * Null when the cached files were claimed by the sweeper meanwhile.
    */
-  private async completeFromCache({ job, team, lane, quotaS }: NewJob, hit: CachedOutput): Promise<Job> {
-    const cached = assetsFromCache(hit, team, job.id);
+  private async completeFromCache({ job, team, lane, quotaS }: NewJob, hit: CachedOutput): Promise<Job | null> {
+    const cached = { ...assetsFromCache(hit, team, job.id), capMs: hitCapMs(hit, this.d.storage) };
     const done: Job = {
       ...job,
       status: 'succeeded',
@@ -136,8 +143,9 @@ export class JobWriter {
       started_at: cached.video.created_at,
       finished_at: cached.video.created_at,
     };
-    await this.d.lifecycle.accept({ job: done, team, lane, reserveS: 0, quotaS, cached });
-    return done;
+    const a = await this.d.lifecycle.accept({ job: done, team, lane, reserveS: 0, quotaS, cached });
+    if (!a.ok && a.reason === 'stale') return null;
+    return { ...done, expires_at: a.ok ? a.expiresAt : null };
   }
 }
 

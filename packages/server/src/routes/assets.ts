@@ -1,5 +1,5 @@
 import { Asset, AssetRetrieveQuery, ErrorBody } from '@clickvid/contracts';
-import { assetFileName, verifyAssetSignature } from '@clickvid/core';
+import { assetExpired, assetFileName, verifyAssetSignature, type AssetRecord } from '@clickvid/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps } from '../deps.js';
@@ -16,11 +16,12 @@ export const assetRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
       tags: ['assets'],
       params: IdParams,
       querystring: AssetRetrieveQuery,
-      response: { 200: Asset, 401: ErrorBody, 404: ErrorBody },
+      response: { 200: Asset, 401: ErrorBody, 404: ErrorBody, 410: ErrorBody },
     },
   }, async (req) => {
     const rec = await d.assets.get(req.params.id);
     if (!rec || rec.team !== req.team.id) throw new ApiError('asset_not_found', `No asset ${req.params.id}.`, { param: 'id' });
+    if (assetExpired(rec)) throw expired(rec);
     return d.assets.toPublic(rec, d.storage, d.config.storage.urlTtlS, req.query.download === '1' ? { download: assetFileName(rec) } : {});
   });
 };
@@ -37,13 +38,14 @@ export const assetContentRoute = (d: Deps): FastifyPluginAsyncZod => async (app)
       params: IdParams,
       querystring: z.object({ expires: z.string().optional(), sig: z.string().optional(), download: z.enum(['0', '1']).optional() }),
       headers: z.object({ range: z.string().max(200).optional() }).loose(),
-      response: { 206: z.any(), 403: ErrorBody, 404: ErrorBody, 416: ErrorBody },
+      response: { 206: z.any(), 403: ErrorBody, 404: ErrorBody, 410: ErrorBody, 416: ErrorBody },
     },
   }, async (req, reply) => {
     const check = verifyAssetSignature(d.config.signingSecret, req.params.id, req.query.expires, req.query.sig);
     if (check !== 'ok') throw new ApiError(check);
     const rec = await d.assets.get(req.params.id);
     if (!rec) throw new ApiError('asset_not_found');
+    if (assetExpired(rec)) throw expired(rec);
     const range = parseRange(req.headers.range, rec.bytes);
     if (range === 'unsatisfiable') {
       reply.header('content-range', `bytes */${rec.bytes}`);
@@ -68,3 +70,9 @@ export const assetContentRoute = (d: Deps): FastifyPluginAsyncZod => async (app)
     return reply.send(stream as never); // a stream is piped, never serialized
   });
 };
+
+/** 410 for an asset whose files passed their tier's lifetime (the record stays for the grace period). */
+const expired = (rec: AssetRecord) =>
+  new ApiError('asset_expired', `Asset ${rec.id} expired at ${rec.files_expire_at}; its files are no longer kept.`, {
+    details: { expired_at: rec.files_expire_at },
+  });
