@@ -123,7 +123,9 @@ class Forms:
         return self.rng.choice(pool)
 
 
-def group(f, n, size, color, shape):
+def group(f, n, size, color, shape, bare=False):
+    """A noun phrase for n objects.  bare (training only: it draws from the rng, which the held-out
+    generator must not): 1 in 12 single objects without a count word ("red box, bouncing")."""
     r = f.rng
     sing, plur = f.pick(SHAPE_FORMS[shape])
     noun = sing if n == 1 else plur
@@ -140,6 +142,8 @@ def group(f, n, size, color, shape):
         count = f.pick(["three", "three", "3", "a trio of", "three"])
     if count == "a" and adj[0] in "aeiou" and r.random() < 0.8:
         count = "an"
+    if bare and n == 1 and r.random() < 1 / 12:
+        return f"{adj} {noun}"
     return f"{count} {adj} {noun}"
 
 
@@ -185,7 +189,17 @@ def background(f, spec, forms):
 
 
 def phrase(spec, rng, split="train"):
-    """One paraphrase of spec (train: no held-out form; heldout: at least one held-out form)."""
+    """One paraphrase of spec (train: no held-out form; heldout: at least one held-out form).
+
+    Training captions come from compose() (clauses in any order, see there).  The held-out split keeps
+    the generator that wrote 2.1's eval-paraphrase.json (heldout_phrase), so that every model is scored
+    on the same prompts."""
+    if split == "heldout":
+        return heldout_phrase(spec, rng)
+    return compose(spec, rng)
+
+
+def heldout_phrase(spec, rng, split="heldout"):
     for _ in range(50):
         f = Forms(rng, split)
         objs = group(f, spec["count"], spec["size"], spec["color"], spec["shape"])
@@ -231,3 +245,117 @@ def surface_noise(text, rng):
     if rng.random() < 0.3:
         text += rng.choice([".", "!", "!!", "...", " :)"])
     return text
+
+
+# ------------------------------------------------------------------ training captions: clauses in any order
+# 2.1 was trained on the TEMPLATES above.  There, a background said as its own clause ("the background is
+# white", "white background") came only *after* the objects, and the text encoder learnt a shortcut: the
+# first colour of a prompt is the object's.  The held-out "the background is white. a red circle ..." then
+# read red as the background 80 % of the time.  compose() removes the shortcut at its root: a caption is a
+# set of clauses (objects, motion, background) put in any order, and each background form is said at the
+# start, in the middle and at the end, so the only thing that tells a background colour from an object
+# colour is the words around it.  The held-out templates stay out: the (form, position) pairs they use are
+# never composed (FIRST_NEVER, and no "which is" / "there is" after a leading background).
+
+# the background as a phrase that attaches to the objects: on / against / over / with ... (SOLID_BG, plus
+# bare colours after more prepositions; "in front of C", "against C", "on a background of C" stay held out)
+BG_PHRASES = SOLID_BG + ["over {c}", "on top of {c}", "with {c} behind it", "on a plain {c} background",
+                         "with a {c} colored background", "over a {c} colour"]
+# the background as a clause of its own
+BG_CLAUSES = ["the background is {c}", "background {c}", "{c} background", "{c} is the background",
+              "the background colour is {c}", "background colour {c}", "the background is coloured {c}",
+              "its background is {c}", "background is {c}", "{c} as the background", "the color of the background is {c}"]
+# clause forms never put first: the held-out templates "the background is C. ..." and "C background: ..."
+# (tokens drop punctuation and the article carries nothing, so these would be the held-out template itself)
+FIRST_NEVER = {"the background is {c}", "{c} background", "background is {c}", "its background is {c}",
+               "the background is coloured {c}", "the background colour is {c}", "the color of the background is {c}"}
+JOIN_LAST = [". ", ", ", " and ", "; ", " with "]
+
+
+def body(f, objs, ing, third, lead_bg):
+    """The objects and their motion, in one of several forms (no "which is", a held-out template)."""
+    r = f.rng
+    if not ing:
+        return objs if lead_bg or r.random() < 0.7 else f"there {'is' if objs.split()[0] in ('a', 'an', 'one', '1') else 'are'} {objs}"
+    forms = [f"{objs} {ing}", f"{objs} {ing}", f"{objs} {third}", f"{objs} that {third}", f"{objs}, {ing}",
+             f"{objs} which {third}"]
+    if not lead_bg:        # "on C, there is ..." is a held-out template
+        forms += [f"there is {objs} {ing}", f"there are {objs} {ing}"]
+    return r.choice(forms)
+
+
+def compose(spec, rng):
+    """A training caption: prefix, objects, motion and background clauses in any order; never a held-out
+    synonym or template."""
+    for _ in range(50):
+        f = Forms(rng, "train")
+        objs = group(f, spec["count"], spec["size"], spec["color"], spec["shape"], bare=spec["second"] is None)
+        if spec["second"]:
+            g = spec["second"]
+            objs += " and " + group(f, g["count"], g["size"], g["color"], g["shape"])
+        ing, third = motion(f, spec)
+        pre = rng.choice(PREFIXES)
+        text = None
+        if spec["bg2"]:
+            c, d = f.pick(COLOR_FORMS[spec["bg"]]), f.pick(COLOR_FORMS[spec["bg2"]])
+            bg, clause = rng.choice(GRADIENT_BG).format(c=c, d=d), False
+        elif spec["bg_word"]:
+            c = f.pick(COLOR_FORMS[spec["bg"]])
+            clause = rng.random() < 0.5
+            form = rng.choice(BG_CLAUSES if clause else BG_PHRASES)
+            bg = form.format(c=c)
+        else:
+            bg, clause, form = "", False, ""
+        where = rng.choice(["first", "middle", "last", "last"]) if bg else "none"
+        if where == "first" and clause and form in FIRST_NEVER:
+            where = rng.choice(["middle", "last"])
+        if where == "middle" and not ing:
+            where = "last"
+        if where == "first":
+            text = f"{pre} {bg}, {body(f, objs, ing, third, True)}"
+        elif where == "middle":
+            sep = ", " if clause else " "
+            text = f"{pre} {objs}{sep}{bg}{sep}{rng.choice([ing, third])}"
+        elif where == "last":
+            b = body(f, objs, ing, third, False)
+            text = f"{pre} {b}{rng.choice(JOIN_LAST) if clause else ' '}{bg}"
+        else:
+            text = f"{pre} {body(f, objs, ing, third, False)}"
+        if rng.random() < 0.15:
+            text = f"{text} {rng.choice(['please', 'thanks', 'thank you'])}"
+        text = " ".join(text.replace(" ,", ",").replace(" .", ".").split()).strip(" ,.;")
+        if not f.ok(text) or len(world.words(text)) > world.MAX_TOKENS:
+            continue
+        return surface_noise(text, rng)
+    return world.make_prompt(spec, rng)
+
+
+_COLORS, _SHAPES = set(world.COLOR_NAMES), set(world.SHAPES)
+_NOT_A_LEAD = {"a", "an", "the", "on", "against", "over", "with", "in", "of", "to", "and", "top", "plain"} | _COLORS
+
+
+def heldout_form(words):
+    """The held-out template or background phrase that a caption's words (world.words) follow, or None.
+    train_text.py checks every training caption with it, so that a held-out template cannot slip into
+    training through a new clause order."""
+    first_shape = next((i for i, w in enumerate(words) if w in _SHAPES), len(words))
+    lead = words[:first_shape]
+    for i, w in enumerate(lead):
+        nxt = lead[i + 1:i + 3]
+        if w == "background" and nxt[:1] == ["is"] and any(x in _COLORS for x in lead[i + 2:]):
+            return "the background is C. O M"
+        if w in _COLORS and nxt[:1] == ["background"] and (i == 0 or lead[i - 1] not in _NOT_A_LEAD):
+            return "C background: O M"
+        if w in ("there",) and any(x in _COLORS for x in lead[:i]) and "background" in lead[:i]:
+            return "B, there is O M"
+    for i in range(len(words) - 2):
+        if words[i:i + 2] == ["which", "is"]:
+            return "O which is M B"
+        if words[i:i + 2] == ["front", "of"] and words[i + 2] in _COLORS:
+            return "in front of C"
+        if words[i:i + 2] == ["background", "of"] and words[i + 2] in _COLORS:
+            return "on a background of C"
+    for i in range(len(words) - 1):
+        if words[i] == "against" and words[i + 1] in _COLORS:
+            return "against C"
+    return None

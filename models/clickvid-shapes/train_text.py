@@ -41,7 +41,6 @@ import paraphrase  # noqa: E402
 import train  # noqa: E402
 import world  # noqa: E402
 
-VERSION = "2.1.0"
 ATTRS = world.ATTRIBUTES
 
 
@@ -128,6 +127,34 @@ def heldout_text_set(n=1024, seed=99):
     specs = [world.sample_spec(rng) for _ in range(n)]
     toks = torch.tensor([world.tokenize(paraphrase.phrase(sp, rng, "heldout")) for sp in specs])
     return toks, train.attr_targets(specs)
+
+
+def leaked_heldout_forms(n=20000, seed=5):
+    """Held-out templates or background phrases found in n training captions (must be none)."""
+    rng, found = random.Random(seed), {}
+    for _ in range(n):
+        text = paraphrase.phrase(world.sample_spec(rng), rng)
+        form = paraphrase.heldout_form(world.words(text))
+        if form or any(w in lexicon.HELDOUT_SYNONYMS for w in text.lower().replace(",", " ").split()):
+            found.setdefault(form or "held-out synonym", text)
+    return found
+
+
+@torch.no_grad()
+def by_form(enc, n=1024, seed=99):
+    """Text-encoder accuracy on the held-out paraphrases, per held-out form (None: held-out synonyms or
+    prefixes only), on colour, background and all attributes."""
+    rng = random.Random(seed)
+    specs = [world.sample_spec(rng) for _ in range(n)]
+    texts = [paraphrase.phrase(sp, rng, "heldout") for sp in specs]
+    toks, tg = torch.tensor([world.tokenize(t) for t in texts]), train.attr_targets(specs)
+    forms = [paraphrase.heldout_form(world.words(t)) or "synonyms/prefixes only" for t in texts]
+    out = {}
+    for form in sorted(set(forms)):
+        ix = torch.tensor([i for i, f in enumerate(forms) if f == form])
+        acc = text_accuracy(enc, toks[ix], {a: v[ix] for a, v in tg.items()})
+        out[form] = {"n": len(ix), "color": round(acc["color"], 4), "bg": round(acc["bg"], 4), "all": round(acc["all"], 4)}
+    return out
 
 
 @torch.no_grad()
@@ -217,6 +244,9 @@ def main():
     ap.add_argument("--check-base", action="store_true", help="only check that the base weights re-export to the same file")
     ap.add_argument("--export-only", action="store_true", help="re-export from text-checkpoint.pt")
     ap.add_argument("--resume", action="store_true", help="continue training from text-checkpoint.pt")
+    ap.add_argument("--init", help="start the text encoder from this fp32 ONNX file of an earlier text retrain "
+                                   "(same vocabulary), e.g. models/clickvid-shapes-2.1/fp32-256.0df0de0fca7db65b.onnx")
+    ap.add_argument("--version", default="2.2.0")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -232,6 +262,13 @@ def main():
         log(f"re-exported base sha256 {sha} ({'same as' if sha == args.base_sha else 'DIFFERENT from'} 2.0.0)")
         return
     gen = grown(base)
+    if args.init:
+        gen.text.load_state_dict(load_base(args.init).text.state_dict())
+        log(f"text encoder from {args.init}")
+    leaks = leaked_heldout_forms()
+    if leaks:
+        sys.exit(f"held-out templates in training captions: {leaks}")
+    log("20,000 training captions checked: no held-out synonym, template or background phrase")
     ck = os.path.join(args.out, "text-checkpoint.pt")
     info = {}
     hv_toks, hv_t = heldout_text_set()
@@ -282,7 +319,8 @@ def main():
             if step % 2000 == 0:
                 torch.save({"text": gen.text.state_dict(), "info": {"steps": step}}, ck)
         before = info if args.resume else {"steps": 0, "minutes": 0.0, "command": ""}
-        cmd = f"/usr/bin/python3 models/clickvid-shapes/train_text.py --minutes {args.minutes:g}"
+        cmd = f"/usr/bin/python3 models/clickvid-shapes/train_text.py --minutes {args.minutes:g} --lr {args.lr:g}" + \
+            (f" --init {os.path.relpath(args.init)}" if args.init else "")
         info = {"steps": before["steps"] + step, "minutes": round(before["minutes"] + (time.time() - t0) / 60, 2),
                 "seed": args.seed, "command": (before["command"] + " && " + cmd + " --resume") if args.resume else cmd,
                 "trained": "text encoder only (decoders frozen, from 2.0.0)", "base_sha256": args.base_sha,
@@ -291,9 +329,11 @@ def main():
         log(f"trained {step} steps in {info['minutes']} min")
     gen.eval()
     info["heldout_text_accuracy"] = {k: round(v, 4) for k, v in text_accuracy(gen.text, hv_toks, hv_t).items()}
+    info["heldout_text_accuracy_by_form"] = by_form(gen.text)
+    log("by held-out form: " + json.dumps(info["heldout_text_accuracy_by_form"]))
     log("held-out paraphrases, text encoder argmax: " + json.dumps(info["heldout_text_accuracy"]))
     variants = train.build_artifacts(gen, args.out, log)
-    train.write_manifest(args.out, variants, info, version=VERSION)
+    train.write_manifest(args.out, variants, info, version=args.version)
     with open(os.path.join(args.out, "eval-paraphrase.json"), "w") as fh:
         json.dump({"about": "held-out paraphrases (synonyms and templates never in a training caption); written by "
                             "train_text.py", "items": eval_set()}, fh, indent=1)

@@ -10,7 +10,7 @@ const job = {
   quality: 'draft',
   prompt: 'two red circles moving right on a blue background',
   params: { duration_s: 1, fps: 8, frames: 8, width: 64, height: 64, aspect_ratio: '1:1', seed: 7 },
-  model: { id: 'clickvid-shapes', version: '2.0.0', variant: 'int8', sha256: '3b1f0c9a'.repeat(8) },
+  model: { id: 'clickvid-shapes', version: '2.2.0', variant: 'int8', sha256: '3b1f0c9a'.repeat(8) },
   progress: 1,
   queue_position: null,
   estimate: { gpu_seconds: 0.052, credits: 0.052 },
@@ -76,7 +76,7 @@ export const JSON_EXAMPLES = {
   models: {
     object: 'list',
     data: [{
-      id: 'clickvid-shapes', object: 'model', version: '2.0.0', description: 'Coloured shapes moving on a plain background.',
+      id: 'clickvid-shapes', object: 'model', version: '2.2.0', description: 'Coloured shapes moving on a plain background.',
       variants: [{ name: 'int8', precision: 'int8', sha256: '3b1f0c9a'.repeat(8), bytes: 1_204_224, width: 64, height: 64 }],
       tiers: [{
         quality: 'draft', variant: 'int8', precision: 'int8', width: 64, height: 64, fps: 8, duration_s: 1, max_duration_s: 4,
