@@ -10,6 +10,7 @@ export { dailyQuotaSeconds } from './quota.js';
 export { ModelManifest, type ManifestTier, type ManifestVariant } from './manifest.js';
 export { Tokenizer, type TextSpec, type Tokens } from './tokenizer.js';
 export { ModelRegistry, ModelError, mulberry32, sha256File, type EncodedPrompt, type ResolvedVariant } from './model-registry.js';
+export { ModelVersions, modelDigest, routePoint, canonicalJson, type ServedVersion } from './model-versions.js';
 export type { Storage, PutOptions } from './storage/types.js';
 export { LocalStorage } from './storage/local.js';
 export { S3Storage, type S3Options } from './storage/s3.js';
@@ -45,5 +46,6 @@ export {
 export { seededNoise } from './noise.js';
 export { contentKey, OutputCache, CACHE_HIT_USAGE, assetsFromCache, cachedAsset, type CachedOutput, type CachedAsset } from './output-cache.js';
 export { signWebhook, WEBHOOK_JOB_OPTIONS } from './webhook-events.js';
+export { createTracer, NO_TRACER, type Tracer, type TraceSpan, type TraceParent, type SpanOptions, type SpanKind } from './tracing.js';
 export { collectProcessMetrics } from './process-metrics.js';
 export { ClusterMetrics, HISTOGRAMS, COUNTERS, counterFields, histogramFields, jobLabels, type HistogramName, type CounterName, type MetricField } from './cluster-metrics.js';

@@ -25,6 +25,8 @@ export interface AcceptSpec {
   quotaS: number | undefined;
   /** Set for a job completed at once from the output cache: its asset records. */
   cached?: { video: AssetRecord; poster: AssetRecord };
+  /** The submit's span (W3C traceparent): kept as `_trace`, copied into the webhook outbox entry. */
+  trace?: string;
 }
 
 export type AcceptOutcome = { ok: true; position: number | null } | { ok: false; reason: 'quota'; usedS: number };
@@ -93,6 +95,7 @@ export class JobLifecycle {
     const { job, team, lane } = a;
     const fields: Record<string, string> = { lane: enc(lane) };
     for (const [k, v] of Object.entries(job)) fields[k] = enc(v);
+    if (a.trace) fields['_trace'] = a.trace;
     const done = job.status === 'succeeded';
     const spec = {
       ...this.common(job.id), team, lane, fields, team_index: keys.teamJobs(team), index_min_id: idBefore(Date.now() - this.ttlS * 1000), score: Date.parse(job.created_at),
@@ -128,7 +131,8 @@ export class JobLifecycle {
   ): Promise<{ verdict: Verdict; losers: string[] }> {
     const { job, team } = at.stored;
     const now = new Date().toISOString();
-    const finished: Job = { ...job, status: 'succeeded', usage: out.usage, cache_hit: out.cacheHit, finished_at: now };
+    // The model that really made it: the ledger and the counters split by its version.
+    const finished: Job = { ...job, status: 'succeeded', usage: out.usage, model: out.model, cache_hit: out.cacheHit, finished_at: now };
     const cache: CachedOutput | undefined = out.cacheKey
       ? { video: cachedAsset(out.assets.video), poster: cachedAsset(out.assets.poster), job_id: job.id }
       : undefined;
@@ -193,7 +197,7 @@ export class JobLifecycle {
   private successEffects(job: Job, team: string, assets: AssetRecord[]) {
     const usage = job.usage;
     return {
-      ledger_field: ledgerField(job.quality, job.metadata['campaign'] ?? null),
+      ledger_field: ledgerField(job.quality, job.metadata['campaign'] ?? null, job.model.version),
       gpu_us: toMicros(usage?.gpu_seconds ?? 0),
       credits_u: toMicros(usage?.credits ?? 0),
       assets: assets.map((a) => [keys.asset(a.id), enc({ ...a, team, job_id: job.id })]),

@@ -7,14 +7,15 @@ import { keys } from './keys.js';
 import type { Storage } from './storage/types.js';
 
 /**
- * The output cache key: the team, and everything that determines the pixels (model file,
- * variant, normalized prompt, seed, frame parameters). Per team, because a hit is visible
+ * The output cache key: the team, and everything that determines the pixels (the whole model's
+ * digest — manifest and files, see modelDigest — the variant, normalized prompt, seed, frame
+ * parameters), so no cached output crosses model versions. Per team, because a hit is visible
  * (`cache_hit: true`, cost 0): a shared key let one team test whether another had
  * rendered a given prompt and seed, and get its render for free.
  */
-export function contentKey(team: string, model: ModelRef, normalizedPrompt: string, p: EffectiveParams): string {
+export function contentKey(team: string, modelDigest: string, model: ModelRef, normalizedPrompt: string, p: EffectiveParams): string {
   return createHash('sha256')
-    .update(JSON.stringify([team, model.sha256, model.variant, normalizedPrompt, p.seed, p.frames, p.fps, p.width, p.height]))
+    .update(JSON.stringify([team, modelDigest, model.sha256, model.variant, normalizedPrompt, p.seed, p.frames, p.fps, p.width, p.height]))
     .digest('hex');
 }
 

@@ -1,6 +1,6 @@
 import {
-  AssetStore, createQueues, createRedis, createServerRedis, createStorage, redisReady, JobLifecycle, JobStore, ModelRegistry, OutputCache, TeamStore, UsageLedger,
-  type Config, type Queues, type Redis, type Storage,
+  AssetStore, createQueues, createTracer, createRedis, createServerRedis, createStorage, redisReady, JobLifecycle, JobStore, ModelRegistry, ModelVersions, OutputCache, TeamStore, UsageLedger,
+  type Config, type Queues, type Redis, type Storage, type Tracer,
 } from '@clickvid/core';
 import { Authenticator } from './auth.js';
 import { JobEvents } from './events.js';
@@ -22,7 +22,10 @@ export interface Deps {
   teams: TeamStore;
   auth: Authenticator;
   ledger: UsageLedger;
+  /** The stable model version (CLICKVID_MODEL). */
   registry: ModelRegistry;
+  /** Every version served: the stable one and its manifest's canary. */
+  models: ModelVersions;
   storage: Storage;
   queues: Queues;
   cache: OutputCache;
@@ -34,6 +37,8 @@ export interface Deps {
   jobs: JobsService;
   /** Where webhooks may go: checked at submit and again at connect time by the sender. */
   webhookTargets: WebhookTargets;
+  /** OpenTelemetry spans (HTTP requests, webhook deliveries); a no-op, with no SDK loaded, when tracing is off. */
+  tracer: Tracer;
   /** Whether Redis answers, as the last failed call said: requests stop trying once one call found it gone. */
   redisAvailability: RedisAvailability;
   close(): Promise<void>;
@@ -68,9 +73,11 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   const events = new JobEvents(sub);
   await events.start();
   const webhookTargets = new WebhookTargets({ allowPrivate: config.allowPrivateWebhooks });
-  const jobs = new JobsService({ config, redis, store, lifecycle, registry, queues, cache, storage, metrics, webhookTargets, ledger });
+  const tracer = await createTracer(config, 'clickvid-server');
+  const models = ModelVersions.from(registry, config.model.dir);
+  const jobs = new JobsService({ config, redis, store, lifecycle, models, queues, cache, storage, metrics, webhookTargets, ledger });
   return {
-    config, redis, sub, store, lifecycle, assets, teams, ledger, registry, storage, queues, cache, metrics, events, jobs, webhookTargets,
+    config, redis, sub, store, lifecycle, assets, teams, ledger, registry, models, storage, queues, cache, metrics, events, jobs, webhookTargets, tracer,
     idempotency: new Idempotency(redis),
     auth,
     streams: new StreamSlots(redis, config.sseMaxStreamsPerTeam),
@@ -80,6 +87,7 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
       await auth.close();
       await storage.close?.();
       await webhookTargets.close();
+      await tracer.shutdown().catch(() => undefined);
       sub.disconnect();
       await Promise.all([redis, queueConn].map((c) => c.quit().catch(() => c.disconnect())));
     },

@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
 import { Metadata, METADATA_MAX_KEYS, type GenerateRequest, type Job, type Quality } from '@clickvid/contracts';
 import {
-  contentKey, creditsThisMonth, dailyQuotaSeconds, keys, laneFor, liveWorkers, newId, round,
-  type Config, type JobLifecycle, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
-  type Storage, type StoredJob, type Team, type UsageLedger,
+  contentKey, creditsThisMonth, dailyQuotaSeconds, keys, laneFor, liveWorkers, modelDigest, newId, round,
+  type Config, type JobLifecycle, type JobStore, type ModelRegistry, type ModelVersions, type OutputCache, type Queues, type Redis,
+  type Storage, type StoredJob, type Team, type TraceParent, type UsageLedger,
 } from '@clickvid/core';
 import { ApiError } from './errors.js';
 import { Claim } from './internal/claim.js';
@@ -19,7 +19,8 @@ export interface JobsServiceDeps {
   redis: Redis;
   store: JobStore;
   lifecycle: JobLifecycle;
-  registry: ModelRegistry;
+  /** The versions served: a new job is routed among them, a derived one pinned to its parent's. */
+  models: ModelVersions;
   queues: Queues;
   cache: OutputCache;
   storage: Storage;
@@ -40,7 +41,8 @@ export class JobsService {
 
   constructor(private readonly d: JobsServiceDeps) {
     this.writer = new JobWriter(d);
-    this.draftMsPerVideo = d.registry.estimateSeconds('draft', d.registry.resolveParams('draft', {}, () => 0)) * 1000;
+    const stable = d.models.stable;
+    this.draftMsPerVideo = stable.estimateSeconds('draft', stable.resolveParams('draft', {}, () => 0)) * 1000;
   }
 
   /** A team's job, or 404 (another team's job is indistinguishable from none). */
@@ -56,8 +58,11 @@ export class JobsService {
     return { ...s.job, queue_position: await this.d.store.queuePosition(s.lane, s.job.id) };
   }
 
-  /** POST /v1/generate, with or without from_job. */
-  async generate(team: Team, req: GenerateRequest): Promise<Job> {
+  /**
+   * POST /v1/generate, with or without from_job.
+   * @param trace - the submit's span: the job's worker and webhook spans are its children
+   */
+  async generate(team: Team, req: GenerateRequest, trace: TraceParent | null = null): Promise<Job> {
     const parent = req.from_job ? (await this.get(team, req.from_job)).job : null;
     const quality = req.quality ?? parent?.quality ?? 'draft';
     const prompt = req.prompt ?? parent?.prompt;
@@ -78,7 +83,9 @@ export class JobsService {
       metadata: parent ? mergedMetadata(parent, req.metadata) : (req.metadata ?? {}),
       webhookUrl: req.webhook_url ?? null,
       parentId: parent?.id ?? null,
+      pinVersion: parent?.model.version ?? null,
       allowDegrade: true,
+      trace,
     });
   }
 
@@ -86,7 +93,7 @@ export class JobsService {
    * POST /v1/jobs/{id}/promote: a new job at a higher tier with the same prompt, seed and
    * framing. Idempotent per (job, quality): the first call creates it, later ones return it.
    */
-  async promote(team: Team, id: string, quality: Quality, webhookUrl: string | undefined): Promise<{ job: Job; created: boolean }> {
+  async promote(team: Team, id: string, quality: Quality, webhookUrl: string | undefined, trace: TraceParent | null = null): Promise<{ job: Job; created: boolean }> {
     const parent = (await this.get(team, id)).job;
     if (parent.status === 'failed' || parent.status === 'canceled') {
       throw new ApiError('job_not_promotable', `Job ${id} is ${parent.status}; only queued, running or succeeded jobs can be promoted.`);
@@ -102,7 +109,7 @@ export class JobsService {
     const claim = await Claim.take(this.d.redis, key, childId);
     if (!claim) {
       const existing = await this.waitForPromotion(key);
-      if (!existing) return this.promote(team, id, quality, webhookUrl); // the claimant gave up: take it now
+      if (!existing) return this.promote(team, id, quality, webhookUrl, trace); // the claimant gave up: take it now
       return { job: await this.present(existing), created: false };
     }
     try {
@@ -115,7 +122,9 @@ export class JobsService {
           metadata: parent.metadata,
           webhookUrl: webhookUrl ?? parent.webhook_url,
           parentId: parent.id,
+          pinVersion: parent.model.version,
           allowDegrade: false,
+          trace,
         },
         childId,
       );
@@ -149,11 +158,15 @@ export class JobsService {
       metadata: Record<string, string>;
       webhookUrl: string | null;
       parentId: string | null;
+      /** The parent's model version (from_job, promote): the job renders with it, not with whichever version routing picks. */
+      pinVersion: string | null;
       allowDegrade: boolean;
+      /** The submit's span context, carried in the queue entry and kept on the record. */
+      trace: TraceParent | null;
     },
     id = newId('job'),
   ): Promise<Job> {
-    const { registry, config } = this.d;
+    const { models, config } = this.d;
     const allowed = team.settings.allowed_qualities;
     if (!allowed.includes(spec.quality)) {
       throw new ApiError('quality_not_allowed', `Team ${team.id}'s plan does not include ${spec.quality} renders; it can use ${allowed.join(', ')}.`, {
@@ -162,12 +175,17 @@ export class JobsService {
     }
     const blocked = moderatePrompt(spec.prompt);
     if (blocked) throw new ApiError('prompt_rejected', `The prompt was refused by moderation ("${blocked}").`, { param: 'prompt' });
+    // The seed is drawn first: it and the prompt decide the version (a canary's share of new jobs).
+    const seed = spec.params.seed ?? randomInt(0, 2 ** 31);
+    const pinned = spec.pinVersion === null ? null : models.pinned(spec.pinVersion);
+    const registry: ModelRegistry = pinned?.registry ?? models.route(spec.prompt, seed);
     const encoded = registry.encodePrompt(spec.prompt);
     if (spec.webhookUrl) await this.d.webhookTargets.check(spec.webhookUrl);
 
     const warnings = registry.promptWarnings(encoded);
+    if (pinned?.warning) warnings.push(pinned.warning);
 
-    let params = registry.resolveParams(spec.quality, spec.params, () => randomInt(0, 2 ** 31));
+    let params = registry.resolveParams(spec.quality, { ...spec.params, seed }, () => seed);
     const lane = laneFor(spec.quality);
     let degraded = false;
     if (spec.allowDegrade && lane === 'draft' && spec.params.fps === undefined) {
@@ -217,7 +235,7 @@ export class JobsService {
       finished_at: null,
     };
 
-    return this.writer.write({ job, team: team.id, lane, contentKey: contentKey(team.id, model, encoded.normalized, params), quotaS: dailyQuotaSeconds(team) });
+    return this.writer.write({ job, team: team.id, lane, contentKey: contentKey(team.id, modelDigest(registry), model, encoded.normalized, params), quotaS: dailyQuotaSeconds(team), trace: spec.trace });
   }
 
   /**

@@ -134,7 +134,7 @@ describe('worker end to end (real redis, BullMQ, onnxruntime, ffmpeg, local stor
 
     expect(await redis.zscore(keys.workers(), w.id)).not.toBeNull();
     const text = await w.metrics.registry.metrics();
-    expect(text).toMatch(/clickvid_batch_size_count\{lane="draft",variant="[^"]+"\} 1/);
+    expect(text).toMatch(/clickvid_batch_size_count\{lane="draft",variant="[^"]+",model_version="2\.0\.0"\} 1/);
     expect(text).toMatch(/clickvid_encode_seconds_count\{lane="draft",warm="true"\} 1/);
     expect(text).toMatch(/clickvid_queue_wait_seconds_count\{lane="draft"\} 1/);
   });
@@ -161,7 +161,7 @@ describe('worker end to end (real redis, BullMQ, onnxruntime, ffmpeg, local stor
     const bySize = jobs.filter((j) => j.usage!.batch_size === Math.max(...sizes));
     expect(new Set(bySize.map((j) => j.usage!.breakdown.inference_s)).size).toBeLessThanOrEqual(bySize.length / Math.max(...sizes));
     const text = await w.metrics.registry.metrics();
-    const batches = Number(/clickvid_batch_size_count\{lane="draft",variant="[^"]+"\} (\d+)/.exec(text)![1]);
+    const batches = Number(/clickvid_batch_size_count\{lane="draft",variant="[^"]+",model_version="[^"]+"\} (\d+)/.exec(text)![1]);
     expect(batches).toBeLessThan(10);
     // Every render counts in the cluster-wide view the API serves, written a batch at a time.
     await expect.poll(async () => (await succeeded()) - before).toBe(10);

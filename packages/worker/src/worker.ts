@@ -3,13 +3,13 @@ import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import type { Lane, Quality } from '@clickvid/contracts';
 import {
-  ClusterMetrics, JobLifecycle, OutputCache, QUEUE_NAMES, WebhookOutbox, createRedis, laneFor, startHeartbeat,
-  type Config, type Logger, type ModelRegistry, type Redis, type RenderJobData, type Storage, type WebhookJobData,
+  ClusterMetrics, JobLifecycle, ModelVersions, NO_TRACER, OutputCache, QUEUE_NAMES, WebhookOutbox, createRedis, laneFor, startHeartbeat,
+  type Config, type Tracer, type Logger, type ModelRegistry, type Redis, type RenderJobData, type Storage, type WebhookJobData,
 } from '@clickvid/core';
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import { Encoder } from './encoder.js';
 import { WorkerMetrics } from './metrics.js';
-import { createProcessor, ENCODE_NICE, outputCacheHook, PRESET } from './processor.js';
+import { createProcessor, ENCODE_NICE, engineVariant, outputCacheHook, parseEngineVariant, PRESET } from './processor.js';
 import { startReconciler } from './reconciler.js';
 import { ScheduledEngine, type ScheduledEngineOptions } from './scheduled-engine.js';
 import { Watchdog } from './watchdog.js';
@@ -26,7 +26,10 @@ const BATCHES_IN_FLIGHT = 4;
 
 export interface StartWorkerOptions {
   config: Config;
+  /** The stable model (CLICKVID_MODEL). */
   registry: ModelRegistry;
+  /** Every version served (the stable one and its canary). @defaultValue ModelVersions.from(registry, config.model.dir) */
+  models?: ModelVersions;
   storage: Storage;
   logger: Logger;
   /** @defaultValue config.workerLanes (CLICKVID_WORKER_LANES) */
@@ -41,6 +44,8 @@ export interface StartWorkerOptions {
   warm?: boolean;
   /** Warm ffmpeg processes per encode spec (each tier's size and fps). @defaultValue 2 */
   warmEncoders?: number;
+  /** OpenTelemetry spans of every job (see createTracer). @defaultValue NO_TRACER */
+  tracer?: Tracer;
   /** Engine settings beyond what the config sets (e.g. tests that want every call batched). */
   engine?: Pick<ScheduledEngineOptions, 'rowsByCost' | 'unitMs' | 'minFinalShare' | 'maxPausedBytes'>;
 }
@@ -71,6 +76,8 @@ export interface RunningWorker {
  */
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
   const { config, registry, storage, logger } = opts;
+  const models = opts.models ?? ModelVersions.from(registry, config.model.dir);
+  const tracer = opts.tracer ?? NO_TRACER;
   const lanes = opts.lanes ?? config.workerLanes;
   const id = opts.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const prefix = opts.prefix;
@@ -86,17 +93,24 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
   // One engine for both lanes: one copy of each model, and one scheduler that puts drafts first at every unit boundary.
   const engine = new ScheduledEngine({
-    resolveVariant: (name) => ({ ...registry.variant(name), msPerFrame: msPerFrame(registry, name) }),
+    // Engine names are `<variant>@<version>` (see engineVariant): one session per version's file.
+    resolveVariant: (name) => {
+      const { variant, version } = parseEngineVariant(name);
+      const r = (version === null ? undefined : models.get(version)) ?? registry;
+      return { ...r.variant(variant), name, msPerFrame: msPerFrame(r, variant) };
+    },
     intraOpNumThreads: config.ortThreads,
     executionProviders: [...config.executionProviders],
     unitMs: config.scheduler.unitMs,
     minFinalShare: config.scheduler.finalMinShare,
     maxPausedBytes: config.scheduler.maxPausedBytes,
     maxRows: { draft: config.batching.draft.maxBatch, final: config.batching.final.maxBatch },
+    tracer,
     onUnit: ({ lane, variant, rows, seconds }) => {
       // Every unit that ends is progress: a unit that never ends (a hung native call) lets the watchdog fire.
       watchdog.feed();
-      metrics.batch(lane, variant, rows, seconds);
+      const v = parseEngineVariant(variant);
+      metrics.batch(lane, v.variant, v.version ?? registry.version, rows, seconds);
     },
     ...opts.engine,
   });
@@ -111,14 +125,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         const tier = registry.tier(q);
         const v = registry.variant(tier.variant);
         // A missing file or a sha256 mismatch stops the worker here, before it takes a job it could only fail.
-        await engine.warm(tier.variant);
+        for (const { registry: r } of models.served()) await engine.warm(engineVariant(r, r.tier(q).variant));
         const frames = Math.max(1, Math.round(tier.duration_s * tier.fps));
         encoder.prewarm({ width: v.width, height: v.height, fps: tier.fps, frames, preset: PRESET[laneFor(q)], nice: ENCODE_NICE[laneFor(q)] });
       }
     }
 
     const deps = {
-      config, registry, lifecycle, storage, encoder, metrics,
+      config, models, lifecycle, storage, encoder, metrics, tracer,
       engine: watched(engine, watchdog),
       logger: logger.child({ worker: id }),
       cache: opts.cache === false ? null : outputCacheHook(new OutputCache(redis, config.jobTtlS), storage),
@@ -218,6 +232,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
           await outbox.close();
           await webhooks.close();
           await redis.quit().catch(() => redis.disconnect());
+          await tracer.shutdown().catch(() => undefined);
           return { requeued };
         })();
         return closing;

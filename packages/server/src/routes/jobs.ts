@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { checkIdempotencyKey } from '../idempotency.js';
+import { requestTrace } from '../internal/http-tracing.js';
 import { StreamSlots } from '../internal/stream-slots.js';
 
 const IdParams = z.object({ id: z.string().max(64) });
@@ -21,7 +22,7 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
     },
   }, async (req, reply) => {
     const key = checkIdempotencyKey(req.headers['idempotency-key']);
-    const work = async () => ({ status: 202, body: await d.jobs.generate(req.team, req.body) });
+    const work = async () => ({ status: 202, body: await d.jobs.generate(req.team, req.body, requestTrace(req)) });
     const res = key !== undefined ? await d.idempotency.run(req.team.id, key, { route: 'generate', body: req.body }, work) : { ...(await work()), replayed: false };
     if (res.replayed) reply.header('idempotent-replayed', 'true');
     // The body is a Job the service built (or the stored first answer to this key), typed
@@ -63,7 +64,7 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
     // Promotion is idempotent per (job, quality) by itself; a bad key is still the caller's bug to hear about.
     checkIdempotencyKey(req.headers['idempotency-key']);
     const body = PromoteRequest.parse(req.body ?? {});
-    const { job, created } = await d.jobs.promote(req.team, req.params.id, body.quality, body.webhook_url);
+    const { job, created } = await d.jobs.promote(req.team, req.params.id, body.quality, body.webhook_url, requestTrace(req));
     if (!created) reply.header('idempotent-replayed', 'true');
     return reply.status(created ? 202 : 200).send(job);
   });
