@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createTracer, NO_TRACER } from './tracing.js';
 import { ConfigError, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
@@ -35,5 +36,17 @@ describe('loadConfig', () => {
     expect(loadConfig({}).adminKeySha256).toEqual([]);
     // A plaintext key where a hash belongs is refused, not treated as a hash.
     expect(() => loadConfig({ CLICKVID_ADMIN_KEY_SHA256: 'cv_admin_plaintext' })).toThrow(/CLICKVID_ADMIN_KEY_SHA256/);
+  });
+
+  it('turns tracing on only when OTEL_TRACES_EXPORTER names an exporter we know', async () => {
+    expect(loadConfig({}).tracing.exporters).toEqual([]);
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'none' }).tracing.exporters).toEqual([]);
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'OTLP, console,otlp' }).tracing.exporters).toEqual(['otlp', 'console']);
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_SDK_DISABLED: 'true' }).tracing.exporters).toEqual([]);
+    expect(() => loadConfig({ OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(/OTEL_TRACES_EXPORTER/);
+    // Off: the no-op tracer, whose spans carry no context.
+    const off = await createTracer(loadConfig({}), 'x');
+    expect(off).toBe(NO_TRACER);
+    expect(off.start('s').context).toBeNull();
   });
 });
