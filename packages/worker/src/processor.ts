@@ -112,9 +112,9 @@ export function createProcessor(lane: Lane, deps: ProcessorDeps) {
 }
 
 /** A child span of the attempt's, or null when not tracing. */
-function stageSpan(d: ProcessorDeps, parent: TraceSpan | null, name: string, startTime?: number): TraceSpan | null {
+function stageSpan(d: ProcessorDeps, parent: TraceSpan | null, name: string): TraceSpan | null {
   if (!parent || !d.tracer) return null;
-  return d.tracer.start(name, { parent: parent.context, ...(startTime !== undefined ? { startTime } : {}) });
+  return d.tracer.start(name, { parent: parent.context });
 }
 
 async function render(
