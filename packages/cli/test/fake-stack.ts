@@ -130,6 +130,6 @@ function models(msPerVideo: number): ModelList {
   });
   return {
     object: 'list',
-    data: [{ id: 'shapes', object: 'model', version: '1', description: 'fake', variants: [], vocabulary: [], aspect_ratios: ['1:1'], tiers: [tier('draft', 1), tier('standard', 2), tier('final', 5)] }],
+    data: [{ id: 'shapes', object: 'model', version: '1', channel: 'stable', traffic_share: 1, description: 'fake', variants: [], vocabulary: [], aspect_ratios: ['1:1'], tiers: [tier('draft', 1), tier('standard', 2), tier('final', 5)] }],
   };
 }

@@ -23,6 +23,10 @@ export const ModelInfo = z.object({
   id: z.string(),
   object: z.literal('model'),
   version: z.string(),
+  /** `stable` (the deployment's model) or `canary` (a candidate version getting a share of new jobs). */
+  channel: z.enum(['stable', 'canary']),
+  /** Share of new jobs routed to this version (0..1); jobs made from another job keep its version. */
+  traffic_share: z.number(),
   description: z.string(),
   variants: z.array(z.object({ name: z.string(), precision: z.string(), sha256: z.string(), bytes: z.number().int(), width: z.number().int(), height: z.number().int() })),
   tiers: z.array(ModelTier),

@@ -10,6 +10,8 @@ export type UsageQuery = z.infer<typeof UsageQuery>;
 export const UsageRow = z.object({
   day: z.string(),
   quality: Quality,
+  /** The model version that rendered these jobs (null for usage recorded before versions were split). */
+  model_version: z.string().nullable(),
   campaign: z.string().nullable(),
   jobs: z.number().int(),
   gpu_seconds: z.number(),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createTracer, NO_TRACER } from './tracing.js';
 import { ConfigError, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
@@ -43,5 +44,17 @@ describe('loadConfig', () => {
     expect(c.retention).toEqual({ filesS: { draft: 2, standard: 5400, final: 365 * 86_400 }, graceS: 2 * 86_400 });
     expect(() => loadConfig({ CLICKVID_RETENTION_DRAFT: '7 days' })).toThrow(/CLICKVID_RETENTION_DRAFT/);
     expect(() => loadConfig({ CLICKVID_RETENTION_FINAL: '0s' })).toThrow(/CLICKVID_RETENTION_FINAL/);
+  });
+
+  it('turns tracing on only when OTEL_TRACES_EXPORTER names an exporter we know', async () => {
+    expect(loadConfig({}).tracing.exporters).toEqual([]);
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'none' }).tracing.exporters).toEqual([]);
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'OTLP, console,otlp' }).tracing.exporters).toEqual(['otlp', 'console']);
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_SDK_DISABLED: 'true' }).tracing.exporters).toEqual([]);
+    expect(() => loadConfig({ OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(/OTEL_TRACES_EXPORTER/);
+    // Off: the no-op tracer, whose spans carry no context.
+    const off = await createTracer(loadConfig({}), 'x');
+    expect(off).toBe(NO_TRACER);
+    expect(off.start('s').context).toBeNull();
   });
 });

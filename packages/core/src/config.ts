@@ -43,7 +43,8 @@ export const DEFAULT_TEAM_EVENTS: TeamEventsRetention = Object.freeze({ retainS:
 
 /**
  * Every environment variable clickvid reads. Parsed once per process, frozen.
- * Nothing else in the code base touches `process.env`.
+ * Nothing else in the code base touches `process.env` (the OpenTelemetry SDK, when tracing is
+ * on, reads its own OTEL_* variables: see tracing.ts).
  */
 const EnvSchema = z.object({
   CLICKVID_REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
@@ -130,6 +131,18 @@ const EnvSchema = z.object({
   CLICKVID_INFERENCE_TIMEOUT_MS: int(0, 3_600_000).default(60_000),
   CLICKVID_RECONCILE_INTERVAL_MS: int(0, 3_600_000).default(10_000),
   CLICKVID_CRASH_POINT: z.enum(['', ...CRASH_POINTS]).default(''),
+
+  /**
+   * OpenTelemetry's own variables (the one exception to the CLICKVID_ prefix: operators set them
+   * for every service alike). Tracing is on when this names an exporter; unset means off here
+   * (the spec's default is otlp), so the SDK is loaded only where someone asked for traces.
+   */
+  OTEL_TRACES_EXPORTER: z
+    .string()
+    .default('none')
+    .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter((x) => x && x !== 'none'))
+    .pipe(z.array(z.enum(['otlp', 'console'], { message: 'exporters clickvid knows: otlp, console, none' }))),
+  OTEL_SDK_DISABLED: bool.default(false),
 });
 
 export type Config = Readonly<{
@@ -212,6 +225,8 @@ export type Config = Readonly<{
   reconcileIntervalMs: number;
   /** Fault injection: the worker SIGKILLs itself on reaching this point. Unset in production. */
   crashPoint: CrashPoint | null;
+  /** OpenTelemetry trace exporters (OTEL_TRACES_EXPORTER, OTEL_SDK_DISABLED); empty = tracing off, SDK not loaded. */
+  tracing: { exporters: ReadonlyArray<'otlp' | 'console'> };
 }>;
 
 export class ConfigError extends Error {
@@ -312,6 +327,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inferenceTimeoutMs: e.CLICKVID_INFERENCE_TIMEOUT_MS,
     reconcileIntervalMs: e.CLICKVID_RECONCILE_INTERVAL_MS,
     crashPoint: e.CLICKVID_CRASH_POINT || null,
+    tracing: { exporters: e.OTEL_SDK_DISABLED ? [] : [...new Set(e.OTEL_TRACES_EXPORTER)] },
   };
   return Object.freeze(config);
 }

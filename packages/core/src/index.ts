@@ -11,6 +11,7 @@ export { ModelManifest, type ManifestTier, type ManifestVariant } from './manife
 export { Tokenizer, type TextSpec, type Tokens } from './tokenizer.js';
 export { CostEstimator } from './cost-calibration.js';
 export { ModelRegistry, ModelError, mulberry32, sha256File, type EncodedPrompt, type ResolvedVariant } from './model-registry.js';
+export { ModelVersions, modelDigest, routePoint, canonicalJson, type ServedVersion } from './model-versions.js';
 export type { Storage, PutOptions, ByteRange, SignedUrlOptions } from './storage/types.js';
 export { LocalStorage } from './storage/local.js';
 export { S3Storage, type S3Options } from './storage/s3.js';
@@ -51,5 +52,6 @@ export {
 } from './retention.js';
 export { s3LifecycleConfiguration } from './storage/s3-lifecycle.js';
 export { signWebhook, WEBHOOK_JOB_OPTIONS } from './webhook-events.js';
+export { createTracer, NO_TRACER, type Tracer, type TraceSpan, type TraceParent, type SpanOptions, type SpanKind } from './tracing.js';
 export { collectProcessMetrics } from './process-metrics.js';
 export { ClusterMetrics, HISTOGRAMS, COUNTERS, counterFields, histogramFields, jobLabels, type HistogramName, type CounterName, type MetricField } from './cluster-metrics.js';

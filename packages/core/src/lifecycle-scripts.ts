@@ -110,7 +110,8 @@ local function effects(status)
     local type = 'job.' .. status
     local payload = '{"type":' .. cjson.encode(type) .. ',"timestamp":' .. cjson.encode(S.now) .. ',"data":' .. jobjson() .. '}'
     redis.call('XADD', S.outbox, 'MAXLEN', '~', '1000000', '*',
-      'event', 'evt_' .. string.sub(S.id, 5) .. '_' .. status, 'job', S.id, 'team', team, 'url', url, 'type', type, 'payload', payload)
+      'event', 'evt_' .. string.sub(S.id, 5) .. '_' .. status, 'job', S.id, 'team', team, 'url', url, 'type', type, 'payload', payload,
+      'trace', redis.call('HGET', K, '_trace') or '')
   end
   lanes_leave()
   publish(status, 'job.' .. status)

@@ -60,6 +60,24 @@ describe('JobLifecycle', () => {
     expect(JSON.parse((await t.redis.get(keys.asset(rec.assets!.video)))!).storage_key).toContain(second.token);
   });
 
+  it('bills and counts a success under the model version that made it, not the one it was accepted with', async () => {
+    const team = `t-${newId('req')}`;
+    const j = job();
+    await t.lifecycle.accept({ job: j, team, lane: 'draft', reserveS: 0.5, quotaS: undefined });
+    const at = (await t.lifecycle.start(j.id, 1))!;
+    const ran = { ...j.model, version: '2' };
+    await t.lifecycle.succeed(at, { assets: { video: asset(j, 'video', at.token), poster: asset(j, 'poster', at.token) }, usage, model: ran, cacheHit: false });
+    expect(Object.keys(await usageHash(team)).filter((f) => f.endsWith('jobs'))).toEqual(['draft@2\u001f\u001fjobs']);
+    const rows = await new UsageLedger(t.redis).report(team, utcDay(), utcDay());
+    expect(rows.map((r) => r.model_version)).toEqual(['2']);
+    const metrics = Object.keys(await t.redis.hgetall(keys.metrics()));
+    expect(metrics.some((f) => f.startsWith('clickvid_jobs_total|') && f.includes('model_version="2"'))).toBe(true);
+    // A field written before versions were split reads with no version.
+    await t.redis.hset(keys.usage(team, utcDay()), 'draft\u001fold\u001fjobs', '3');
+    const again = await new UsageLedger(t.redis).report(team, utcDay(), utcDay());
+    expect(again.find((r) => r.campaign === 'old')).toMatchObject({ quality: 'draft', model_version: null, jobs: 3 });
+  });
+
   it('effects exactly once: a repeated success script bills, caches and queues the webhook once', async () => {
     const team = `t-${newId('req')}`;
     const j = job({ webhook_url: 'https://example.com/hook', metadata: { campaign: 'c1' } });
@@ -73,11 +91,12 @@ describe('JobLifecycle', () => {
     // ioredis resends a script whose reply was lost: the repeat changes nothing.
     expect((await succeed(at, j, key)).verdict).toBe('repeat');
     const h = await usageHash(team);
-    expect(h).toMatchObject({ reserved_us: '0', total_gpu_us: '250000', 'draft\u001fc1\u001fjobs': '1', 'draft\u001fc1\u001fgpu_us': '250000', 'draft\u001fc1\u001fcredits_u': '2500000' });
+    expect(h).toMatchObject({ reserved_us: '0', total_gpu_us: '250000', 'draft@1\u001fc1\u001fjobs': '1', 'draft@1\u001fc1\u001fgpu_us': '250000', 'draft@1\u001fc1\u001fcredits_u': '2500000' });
     expect(await outboxLen()).toBe(before + 1);
     expect(await t.redis.exists(keys.outputCache(key))).toBe(1);
     const rows = await new UsageLedger(t.redis).report(team, utcDay(), utcDay());
-    expect(rows).toEqual([{ day: utcDay(), quality: 'draft', campaign: 'c1', jobs: 1, gpu_seconds: 0.25, credits: 2.5 }]);
+    // Split by the version that made it (the ledger field carries it after the quality).
+    expect(rows).toEqual([{ day: utcDay(), quality: 'draft', model_version: '1', campaign: 'c1', jobs: 1, gpu_seconds: 0.25, credits: 2.5 }]);
     // The outbox entry holds the event as it was when the job ended.
     const [[, flat]] = (await t.redis.xrevrange(keys.webhookOutbox(), '+', '-', 'COUNT', 1)) as [string, string[]][];
     const entry = Object.fromEntries(flat!.reduce<string[][]>((a, v, i) => (i % 2 ? (a[a.length - 1]!.push(v), a) : [...a, [v]]), []));

@@ -23,6 +23,8 @@ export interface AcceptSpec {
   quotaS: number | undefined;
   /** Set for a job completed at once from the output cache: its asset records, and when the cached files go at the latest (S3: they cannot be kept longer). */
   cached?: { video: AssetRecord; poster: AssetRecord; capMs?: number };
+  /** The submit's span (W3C traceparent): kept as `_trace`, copied into the webhook outbox entry. */
+  trace?: string;
 }
 
 /** `stale`: a hit whose files the sweeper took meanwhile; accept it as a job to render instead. */
@@ -118,6 +120,7 @@ export class JobLifecycle {
     const { job, team, lane } = a;
     const fields: Record<string, string> = { lane: enc(lane) };
     for (const [k, v] of Object.entries(job)) fields[k] = enc(v);
+    if (a.trace) fields['_trace'] = a.trace;
     const done = job.status === 'succeeded';
     const longest = longestRecordS(this.retention);
     const expiry = this.expiry(job.quality, a.cached?.capMs);
@@ -166,7 +169,8 @@ export class JobLifecycle {
     const { job, team } = at.stored;
     const now = new Date().toISOString();
     const expiry = this.expiry(job.quality, out.capMs);
-    const finished: Job = { ...job, status: 'succeeded', usage: out.usage, cache_hit: out.cacheHit, finished_at: now, expires_at: expiry.at };
+    // The model that really made it: the ledger and the counters split by its version.
+    const finished: Job = { ...job, status: 'succeeded', usage: out.usage, model: out.model, cache_hit: out.cacheHit, finished_at: now, expires_at: expiry.at };
     const cache: CachedOutput | undefined = out.cacheKey
       ? { video: cachedAsset(out.assets.video), poster: cachedAsset(out.assets.poster), job_id: job.id, expires_ms: expiry.expires_ms }
       : undefined;
@@ -258,7 +262,7 @@ export class JobLifecycle {
   private successEffects(job: Job, team: string, assets: AssetRecord[]) {
     const usage = job.usage;
     return {
-      ledger_field: ledgerField(job.quality, job.metadata['campaign'] ?? null),
+      ledger_field: ledgerField(job.quality, job.metadata['campaign'] ?? null, job.model.version),
       gpu_us: toMicros(usage?.gpu_seconds ?? 0),
       credits_u: toMicros(usage?.credits ?? 0),
       assets: assets.map((a) => [keys.asset(a.id), enc({ ...a, team, job_id: job.id, files_expire_at: job.expires_at })]),

@@ -32,7 +32,11 @@ export const ModelManifest = z
     version: z.string(),
     description: z.string().default(''),
     license: z.string().optional(),
-    canary: z.object({ version: z.string(), share: z.number().min(0).max(1) }).optional(),
+    /**
+     * A candidate version that gets `share` of new jobs: its manifest is models/<model>/manifest.json
+     * (same id, this version). Jobs are routed by a hash of prompt and seed (see ModelVersions).
+     */
+    canary: z.object({ version: z.string(), share: z.number().min(0).max(1), model: z.string().regex(/^[\w.-]+$/) }).optional(),
     text: z.object({
       max_tokens: z.number().int().positive(),
       vocabulary: z.array(z.string()).min(2),

@@ -17,6 +17,8 @@ export { ModelError, sha256File };
  */
 export type ServedManifest = Pick<ModelManifest, 'id' | 'version' | 'description' | 'text' | 'variants' | 'tiers'> & {
   noise: ModelManifest['noise'] | null;
+  /** A second version of this model taking a share of new jobs (single-graph manifests; see ModelVersions). */
+  canary?: ModelManifest['canary'];
 };
 
 const QUALITIES = ['draft', 'standard', 'final'] as const;

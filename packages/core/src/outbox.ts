@@ -93,7 +93,7 @@ export class WebhookOutbox {
     for (const [id, flat] of entries) {
       if (!flat) continue; // deleted meanwhile
       const f = fieldsOf(flat);
-      const data: WebhookJobData = { eventId: f.event!, jobId: f.job!, team: f.team!, url: f.url!, type: f.type as WebhookJobData['type'], payload: f.payload! };
+      const data: WebhookJobData = { eventId: f.event!, jobId: f.job!, team: f.team!, url: f.url!, type: f.type as WebhookJobData['type'], payload: f.payload!, ...(f.trace ? { trace: f.trace } : {}) };
       jobs.push({ name: data.type, data, opts: { ...WEBHOOK_JOB_OPTIONS, jobId: data.eventId } });
       ids.push(id);
     }

@@ -7,15 +7,16 @@ import { keys } from './keys.js';
 import type { Storage } from './storage/types.js';
 
 /**
- * The output cache key: the team, and everything that determines the pixels (model file,
- * variant, normalized prompt, seed, frame parameters, and for a job promoted from a draft the
- * sha256 of the latents it starts from). Per team, because a hit is visible
+ * The output cache key: the team, and everything that determines the pixels (the whole model's
+ * digest — manifest and files, see modelDigest — the variant, normalized prompt, seed, frame
+ * parameters, and for a job promoted from a draft the sha256 of the latents it starts from), so
+ * no cached output crosses model versions. Per team, because a hit is visible
  * (`cache_hit: true`, cost 0): a shared key let one team test whether another had
  * rendered a given prompt and seed, and get its render for free. A promoted final and a direct
  * final of the same prompt and seed start from other latents, so their keys differ.
  */
-export function contentKey(team: string, model: ModelRef, normalizedPrompt: string, p: EffectiveParams, startSha256?: string): string {
-  const parts: unknown[] = [team, model.sha256, model.variant, normalizedPrompt, p.seed, p.frames, p.fps, p.width, p.height];
+export function contentKey(team: string, modelDigest: string, model: ModelRef, normalizedPrompt: string, p: EffectiveParams, startSha256?: string): string {
+  const parts: unknown[] = [team, modelDigest, model.sha256, model.variant, normalizedPrompt, p.seed, p.frames, p.fps, p.width, p.height];
   // Appended only when there is one: the keys of jobs that start from their seed stay as they were.
   if (startSha256 !== undefined) parts.push({ start: startSha256 });
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');

@@ -1,6 +1,7 @@
 import type { Lane, Quality } from '@clickvid/contracts';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { QUEUE_NAMES } from './keys.js';
+import type { TraceParent } from './tracing.js';
 
 /** Drafts get their own lane so they never wait behind finals; standard shares the final lane. */
 export const laneFor = (quality: Quality): Lane => (quality === 'draft' ? 'draft' : 'final');
@@ -9,6 +10,8 @@ export const laneFor = (quality: Quality): Lane => (quality === 'draft' ? 'draft
 export interface RenderJobData {
   jobId: string;
   team: string;
+  /** The submit's span (W3C traceparent) when tracing is on: the worker's spans are its children. */
+  trace?: TraceParent;
 }
 
 export interface WebhookJobData {
@@ -20,6 +23,8 @@ export interface WebhookJobData {
   type: 'job.succeeded' | 'job.failed' | 'job.canceled';
   /** The event body as the lifecycle script wrote it when the job ended: what is signed and sent. */
   payload: string;
+  /** The job's submit span (W3C traceparent), when it was traced: the delivery's parent. */
+  trace?: TraceParent;
 }
 
 export function createQueues(connection: ConnectionOptions) {

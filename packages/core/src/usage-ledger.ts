@@ -10,12 +10,17 @@ export const LEDGER_TTL_S = 400 * 86_400;
 /** Seconds (or credits) to the integer micro-units the ledger adds: sums stay exact. */
 export const toMicros = (x: number) => Math.round(x * 1e6);
 
-/** The field prefix of a (quality, campaign) group; `jobs`, `gpu_us` and `credits_u` follow it. */
-export const ledgerField = (quality: Quality, campaign: string | null) => `${quality}${SEP}${campaign ?? ''}${SEP}`;
+/**
+ * The field prefix of a (quality, model version, campaign) group; `jobs`, `gpu_us` and
+ * `credits_u` follow it. The version rides on the quality (`draft@2.1.0`), so fields written
+ * before versions were split (`draft␟…`) still read, with no version.
+ */
+export const ledgerField = (quality: Quality, campaign: string | null, modelVersion: string | null = null) =>
+  `${quality}${modelVersion === null ? '' : `@${modelVersion}`}${SEP}${campaign ?? ''}${SEP}`;
 
 /**
- * GPU-seconds, credits and job counts per team, UTC day, quality and campaign tag.
- * One hash per (team, day); fields are `quality␟campaign␟metric` (␟ is U+001F), integers in
+ * GPU-seconds, credits and job counts per team, UTC day, quality, model version and campaign tag.
+ * One hash per (team, day); fields are `quality[@version]␟campaign␟metric` (␟ is U+001F), integers in
  * micro-units, read back by the first and last separator (see parseField), so any campaign
  * string round-trips; plus `total_gpu_us` and `reserved_us` (the quota reservations of jobs
  * not yet ended). A job is billed on the UTC day it was accepted (the day its reservation was
@@ -25,9 +30,9 @@ export class UsageLedger {
   constructor(private readonly redis: Redis) {}
 
   /** Adds usage outside a job (imports, corrections, tests). */
-  async record(team: string, quality: Quality, campaign: string | null, gpuSeconds: number, credits: number, at = new Date()): Promise<void> {
+  async record(team: string, quality: Quality, campaign: string | null, gpuSeconds: number, credits: number, at = new Date(), modelVersion: string | null = null): Promise<void> {
     const key = keys.usage(team, utcDay(at));
-    const f = ledgerField(quality, campaign);
+    const f = ledgerField(quality, campaign, modelVersion);
     await this.redis
       .multi()
       .hincrby(key, `${f}jobs`, 1)
@@ -62,9 +67,9 @@ export class UsageLedger {
       for (const [field, value] of Object.entries((h ?? {}) as Record<string, string>)) {
         const parsed = parseField(field);
         if (!parsed) continue;
-        const { quality, campaign, metric } = parsed;
-        const g = `${quality}${SEP}${campaign}`;
-        const row = byGroup.get(g) ?? { day: days[i]!, quality, campaign: campaign || null, jobs: 0, gpu_seconds: 0, credits: 0 };
+        const { quality, modelVersion, campaign, metric } = parsed;
+        const g = `${quality}@${modelVersion ?? ''}${SEP}${campaign}`;
+        const row = byGroup.get(g) ?? { day: days[i]!, quality, model_version: modelVersion, campaign: campaign || null, jobs: 0, gpu_seconds: 0, credits: 0 };
         if (metric === 'jobs') row.jobs = Number(value);
         if (metric === 'gpu_us') row.gpu_seconds = Number(value) / 1e6;
         if (metric === 'credits_u') row.credits = Number(value) / 1e6;
@@ -77,15 +82,23 @@ export class UsageLedger {
 }
 
 /**
- * Splits `quality␟campaign␟metric` at its first and last separators. Quality and metric
- * never contain one, so a campaign may hold anything, the separator included: splitting
- * at every separator dropped such rows from reports while the quota still counted them.
+ * Splits `quality[@version]␟campaign␟metric` at its first and last separators. Quality,
+ * version and metric never contain one, so a campaign may hold anything, the separator
+ * included: splitting at every separator dropped such rows from reports while the quota
+ * still counted them.
  */
-function parseField(field: string): { quality: Quality; campaign: string; metric: string } | null {
+function parseField(field: string): { quality: Quality; modelVersion: string | null; campaign: string; metric: string } | null {
   const first = field.indexOf(SEP);
   const last = field.lastIndexOf(SEP);
   if (first === -1 || first === last) return null;
-  return { quality: field.slice(0, first) as Quality, campaign: field.slice(first + 1, last), metric: field.slice(last + 1) };
+  const head = field.slice(0, first);
+  const at = head.indexOf('@');
+  return {
+    quality: (at === -1 ? head : head.slice(0, at)) as Quality,
+    modelVersion: at === -1 ? null : head.slice(at + 1),
+    campaign: field.slice(first + 1, last),
+    metric: field.slice(last + 1),
+  };
 }
 
 export const round = (x: number, digits = 6) => Number(x.toFixed(digits));

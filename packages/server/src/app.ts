@@ -7,6 +7,7 @@ import { createAdminCheck } from './auth.js';
 import { registerCors } from './internal/browser-security.js';
 import type { Deps } from './deps.js';
 import { ApiError, sendError } from './errors.js';
+import { httpTracingHooks } from './internal/http-tracing.js';
 import { registerRateLimits } from './rate-limits.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
@@ -42,6 +43,11 @@ export async function buildApp(d: Deps, logger: Logger) {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  if (d.tracer.enabled) {
+    const hooks = httpTracingHooks(d.tracer);
+    app.addHook('onRequest', hooks.onRequest);
+    app.addHook('onResponse', hooks.onResponse);
+  }
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     d.metrics.http.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);

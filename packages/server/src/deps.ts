@@ -1,6 +1,6 @@
 import {
-  AssetStore, CostEstimator, createQueues, createRedis, createServerRedis, createStorage, redisReady, JobLifecycle, JobStore, ModelRegistry, OutputCache, TeamStore, UsageLedger,
-  type Config, type Queues, type Redis, type Storage,
+  AssetStore, CostEstimator, createQueues, createTracer, createRedis, createServerRedis, createStorage, redisReady, JobLifecycle, JobStore, ModelRegistry, ModelVersions, OutputCache, TeamStore, UsageLedger,
+  type Config, type Queues, type Redis, type Storage, type Tracer,
 } from '@clickvid/core';
 import { Authenticator } from './auth.js';
 import { JobEvents } from './events.js';
@@ -22,9 +22,12 @@ export interface Deps {
   teams: TeamStore;
   auth: Authenticator;
   ledger: UsageLedger;
+  /** The stable model version (CLICKVID_MODEL). */
   registry: ModelRegistry;
   /** The registry's estimates scaled by what jobs were metered: quotas reserve these. */
   estimator: CostEstimator;
+  /** Every version served: the stable one and its manifest's canary. */
+  models: ModelVersions;
   storage: Storage;
   queues: Queues;
   cache: OutputCache;
@@ -36,6 +39,8 @@ export interface Deps {
   jobs: JobsService;
   /** Where webhooks may go: checked at submit and again at connect time by the sender. */
   webhookTargets: WebhookTargets;
+  /** OpenTelemetry spans (HTTP requests, webhook deliveries); a no-op, with no SDK loaded, when tracing is off. */
+  tracer: Tracer;
   /** Whether Redis answers, as the last failed call said: requests stop trying once one call found it gone. */
   redisAvailability: RedisAvailability;
   close(): Promise<void>;
@@ -72,9 +77,11 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   const webhookTargets = new WebhookTargets({ allowPrivate: config.allowPrivateWebhooks });
   const estimator = new CostEstimator(redis, registry);
   await estimator.start();
-  const jobs = new JobsService({ config, redis, store, lifecycle, registry, estimator, queues, cache, storage, metrics, webhookTargets, ledger, assets });
+  const tracer = await createTracer(config, 'clickvid-server');
+  const models = ModelVersions.from(registry, config.model.dir);
+  const jobs = new JobsService({ config, redis, store, lifecycle, models, estimator, queues, cache, storage, metrics, webhookTargets, ledger, assets });
   return {
-    config, redis, sub, store, lifecycle, assets, teams, ledger, registry, estimator, storage, queues, cache, metrics, events, jobs, webhookTargets,
+    config, redis, sub, store, lifecycle, assets, teams, ledger, registry, models, estimator, storage, queues, cache, metrics, events, jobs, webhookTargets, tracer,
     idempotency: new Idempotency(redis),
     auth,
     streams: new StreamSlots(redis, config.sseMaxStreamsPerTeam),
@@ -85,6 +92,7 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
       await auth.close();
       await storage.close?.();
       await webhookTargets.close();
+      await tracer.shutdown().catch(() => undefined);
       sub.disconnect();
       await Promise.all([redis, queueConn].map((c) => c.quit().catch(() => c.disconnect())));
     },

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ErrorCode } from '@clickvid/contracts';
-import { keys, type Redis } from '@clickvid/core';
+import { canonicalJson, keys, type Redis } from '@clickvid/core';
 import { ApiError } from './errors.js';
 import { Claim, CLAIM_TTL_MS } from './internal/claim.js';
 
@@ -59,7 +59,8 @@ export class Idempotency {
   ): Promise<IdempotentResult> {
     checkIdempotencyKey(key);
     const rkey = keys.idempotency(team, createHash('sha256').update(key).digest('hex'));
-    const fingerprint = createHash('sha256').update(canonical(request)).digest('hex');
+    // Canonical JSON (keys sorted): {"a":1,"b":2} and {"b":2,"a":1} are the same request.
+    const fingerprint = createHash('sha256').update(canonicalJson(request)).digest('hex');
     const deadline = Date.now() + PENDING_WAIT_MS;
     for (;;) {
       const pending: Record_ = { fingerprint, state: 'pending', claim: Claim.token() };
@@ -116,15 +117,3 @@ export class Idempotency {
   }
 }
 
-/** JSON with sorted keys, so {"a":1,"b":2} and {"b":2,"a":1} are the same request. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}

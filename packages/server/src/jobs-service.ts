@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
 import { Metadata, METADATA_MAX_KEYS, type EffectiveParams, type GenerateRequest, type Job, type Quality } from '@clickvid/contracts';
 import {
-  contentKey, creditsThisMonth, type CostEstimator, dailyQuotaSeconds, keys, laneFor, liveWorkers, newId, RECORD_TTL_MARGIN_S, round,
-  type AssetStore, type Config, type JobLifecycle, type JobStore, type ModelRegistry, type OutputCache, type Queues, type Redis,
-  type Storage, type StoredJob, type Team, type UsageLedger,
+  contentKey, creditsThisMonth, type CostEstimator, dailyQuotaSeconds, keys, laneFor, liveWorkers, modelDigest, newId, RECORD_TTL_MARGIN_S, round,
+  type AssetStore, type Config, type JobLifecycle, type JobStore, type ModelRegistry, type ModelVersions, type OutputCache, type Queues, type Redis,
+  type Storage, type StoredJob, type Team, type TraceParent, type UsageLedger,
 } from '@clickvid/core';
 import { ApiError } from './errors.js';
 import { Claim } from './internal/claim.js';
@@ -19,7 +19,8 @@ export interface JobsServiceDeps {
   redis: Redis;
   store: JobStore;
   lifecycle: JobLifecycle;
-  registry: ModelRegistry;
+  /** The versions served: a new job is routed among them, a derived one pinned to its parent's. */
+  models: ModelVersions;
   estimator: CostEstimator;
   queues: Queues;
   cache: OutputCache;
@@ -43,7 +44,7 @@ export class JobsService {
 
   constructor(private readonly d: JobsServiceDeps) {
     this.writer = new JobWriter(d);
-    this.draftDefaults = d.registry.resolveParams('draft', {}, () => 0);
+    this.draftDefaults = d.models.stable.resolveParams('draft', {}, () => 0);
   }
 
   /** A team's job, or 404 (another team's job is indistinguishable from none). */
@@ -81,8 +82,11 @@ export class JobsService {
     );
   }
 
-  /** POST /v1/generate, with or without from_job. */
-  async generate(team: Team, req: GenerateRequest): Promise<Job> {
+  /**
+   * POST /v1/generate, with or without from_job.
+   * @param trace - the submit's span: the job's worker and webhook spans are its children
+   */
+  async generate(team: Team, req: GenerateRequest, trace: TraceParent | null = null): Promise<Job> {
     const parent = req.from_job ? (await this.get(team, req.from_job)).job : null;
     const quality = req.quality ?? parent?.quality ?? 'draft';
     const prompt = req.prompt ?? parent?.prompt;
@@ -103,8 +107,10 @@ export class JobsService {
       metadata: parent ? mergedMetadata(parent, req.metadata) : (req.metadata ?? {}),
       webhookUrl: req.webhook_url ?? null,
       parentId: parent?.id ?? null,
+      pinVersion: parent?.model.version ?? null,
       allowDegrade: true,
       deadlineS: req.deadline_s,
+      trace,
     });
   }
 
@@ -112,7 +118,7 @@ export class JobsService {
    * POST /v1/jobs/{id}/promote: a new job at a higher tier with the same prompt, seed and
    * framing. Idempotent per (job, quality): the first call creates it, later ones return it.
    */
-  async promote(team: Team, id: string, quality: Quality, webhookUrl: string | undefined): Promise<{ job: Job; created: boolean }> {
+  async promote(team: Team, id: string, quality: Quality, webhookUrl: string | undefined, trace: TraceParent | null = null): Promise<{ job: Job; created: boolean }> {
     const parent = (await this.get(team, id)).job;
     if (parent.status === 'failed' || parent.status === 'canceled') {
       throw new ApiError('job_not_promotable', `Job ${id} is ${parent.status}; only queued, running or succeeded jobs can be promoted.`);
@@ -128,7 +134,7 @@ export class JobsService {
     const claim = await Claim.take(this.d.redis, key, childId);
     if (!claim) {
       const existing = await this.waitForPromotion(key);
-      if (!existing) return this.promote(team, id, quality, webhookUrl); // the claimant gave up: take it now
+      if (!existing) return this.promote(team, id, quality, webhookUrl, trace); // the claimant gave up: take it now
       return { job: await this.present(existing), created: false };
     }
     try {
@@ -141,8 +147,10 @@ export class JobsService {
           metadata: parent.metadata,
           webhookUrl: webhookUrl ?? parent.webhook_url,
           parentId: parent.id,
+          pinVersion: parent.model.version,
           allowDegrade: false,
           promoted: true,
+          trace,
         },
         childId,
       );
@@ -178,15 +186,19 @@ export class JobsService {
       metadata: Record<string, string>;
       webhookUrl: string | null;
       parentId: string | null;
+      /** The parent's model version (from_job, promote): the job renders with it, not with whichever version routing picks. */
+      pinVersion: string | null;
       allowDegrade: boolean;
       /** A promotion starts from its parent's latents (the worker's StartLatents): its cache key is the worker's to make. */
       promoted?: boolean;
       /** Seconds from now until the job must have started (`deadline_s`); none by default. */
       deadlineS?: number | undefined;
+      /** The submit's span context, carried in the queue entry and kept on the record. */
+      trace: TraceParent | null;
     },
     id = newId('job'),
   ): Promise<Job> {
-    const { registry, config } = this.d;
+    const { models, config } = this.d;
     const allowed = team.settings.allowed_qualities;
     if (!allowed.includes(spec.quality)) {
       throw new ApiError('quality_not_allowed', `Team ${team.id}'s plan does not include ${spec.quality} renders; it can use ${allowed.join(', ')}.`, {
@@ -195,12 +207,17 @@ export class JobsService {
     }
     const blocked = moderatePrompt(spec.prompt);
     if (blocked) throw new ApiError('prompt_rejected', `The prompt was refused by moderation ("${blocked}").`, { param: 'prompt' });
+    // The seed is drawn first: it and the prompt decide the version (a canary's share of new jobs).
+    const seed = spec.params.seed ?? randomInt(0, 2 ** 31);
+    const pinned = spec.pinVersion === null ? null : models.pinned(spec.pinVersion);
+    const registry: ModelRegistry = pinned?.registry ?? models.route(spec.prompt, seed);
     const encoded = registry.encodePrompt(spec.prompt);
     if (spec.webhookUrl) await this.d.webhookTargets.check(spec.webhookUrl);
 
     const warnings = registry.promptWarnings(encoded);
+    if (pinned?.warning) warnings.push(pinned.warning);
 
-    let params = registry.resolveParams(spec.quality, spec.params, () => randomInt(0, 2 ** 31));
+    let params = registry.resolveParams(spec.quality, { ...spec.params, seed }, () => seed);
     const lane = laneFor(spec.quality);
     let degraded = false;
     if (spec.allowDegrade && lane === 'draft' && spec.params.fps === undefined) {
@@ -252,8 +269,8 @@ export class JobsService {
       ...(spec.deadlineS !== undefined ? { deadline_at: new Date(Date.parse(now) + spec.deadlineS * 1000).toISOString() } : {}),
     };
 
-    const key = spec.promoted ? null : contentKey(team.id, model, encoded.normalized, params);
-    return this.writer.write({ job, team: team.id, lane, contentKey: key, quotaS: dailyQuotaSeconds(team) });
+    const key = spec.promoted ? null : contentKey(team.id, modelDigest(registry), model, encoded.normalized, params);
+    return this.writer.write({ job, team: team.id, lane, contentKey: key, quotaS: dailyQuotaSeconds(team), trace: spec.trace });
   }
 
   /**

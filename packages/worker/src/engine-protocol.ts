@@ -72,6 +72,12 @@ export interface SerializedError {
 
 export interface UnitReport {
   lane: UnitLane;
+  /** The jobs whose rows were in the call (their render ids): a batch's spans link them. */
+  ids: number[];
+  /** What the call did: `decode` (single graph, or a pipeline's decoder), `text_encode`, `denoise`. */
+  stage: 'text_encode' | 'denoise' | 'decode';
+  /** When the call started, epoch ms (this thread's clock: performance.timeOrigin + now). */
+  startedAt: number;
   /** What ran: rows share a call only with the same key (stage, variant, shapes). */
   key: string;
   variant: string;

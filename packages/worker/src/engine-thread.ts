@@ -166,8 +166,13 @@ async function loop(): Promise<void> {
   }
 }
 
+/** A pipeline job's stage as a unit's stage name (read before the unit runs: running advances it). */
+const STAGES = { encode: 'text_encode', step: 'denoise', decode: 'decode', done: 'decode' } as const;
+
 async function runUnit(unit: Unit<Job>): Promise<void> {
   const t0 = performance.now();
+  const lead = unit.rows[0]!;
+  const stage = lead instanceof PipelineJob ? STAGES[lead.stage] : 'decode';
   for (const j of unit.rows) {
     const m = meters.get(j.id);
     if (m) m.firstUnitAt ??= t0;
@@ -197,7 +202,11 @@ async function runUnit(unit: Unit<Job>): Promise<void> {
   const complete = scheduler.finish(unit, seconds);
   const progress: [number, number][] = [];
   for (const j of unit.rows) if (scheduler.has(j.id) && j.next !== null) progress.push([Number(j.id), fraction(j)]);
-  post({ type: 'unit', unit: { lane: unit.lane, key: unit.key, variant: unit.variant, rows: unit.rows.length, frames: unit.frames, seconds }, progress });
+  const unitReport = {
+    lane: unit.lane, ids: unit.rows.map((j) => Number(j.id)), stage, startedAt: performance.timeOrigin + t0,
+    key: unit.key, variant: unit.variant, rows: unit.rows.length, frames: unit.frames, seconds,
+  };
+  post({ type: 'unit', unit: unitReport, progress });
   for (const j of complete) {
     scheduler.remove(j.id);
     const m = meters.get(j.id)!;

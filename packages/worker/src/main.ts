@@ -2,16 +2,18 @@
  * `node packages/worker/dist/main.js`: loads config, model and storage, starts
  * the lanes' consumers and drains them on SIGTERM/SIGINT.
  */
-import { createLogger, createStorage, loadConfigOrExit, ModelRegistry } from '@clickvid/core';
+import { createLogger, createStorage, createTracer, loadConfigOrExit, ModelVersions } from '@clickvid/core';
 import { startWorker } from './worker.js';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
   const logger = createLogger(config, 'worker');
-  const registry = ModelRegistry.load(config.model.dir, config.model.name);
+  const models = ModelVersions.load(config.model.dir, config.model.name);
+  const registry = models.stable;
   const storage = createStorage(config);
-  const worker = await startWorker({ config, registry, storage, logger });
-  logger.info({ worker: worker.id, model: `${registry.id}@${registry.version}`, metricsPort: config.workerMetricsPort ?? null }, `worker ready lanes=${worker.lanes.join(',')}`);
+  const tracer = await createTracer(config, 'clickvid-worker');
+  const worker = await startWorker({ config, registry, models, storage, logger, tracer });
+  logger.info({ worker: worker.id, model: `${registry.id}@${registry.version}`, canary: models.canary ? `${models.canary.registry.version} (${models.canary.share})` : null, metricsPort: config.workerMetricsPort ?? null }, `worker ready lanes=${worker.lanes.join(',')}`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -19,8 +19,8 @@ export interface ClusterSink {
  */
 export class WorkerMetrics {
   readonly registry = new Registry();
-  readonly batchSize = this.clusterHistogram('clickvid_batch_size', ['lane', 'variant']);
-  readonly inferenceSeconds = this.clusterHistogram('clickvid_inference_seconds', ['lane', 'variant']);
+  readonly batchSize = this.clusterHistogram('clickvid_batch_size', ['lane', 'variant', 'model_version']);
+  readonly inferenceSeconds = this.clusterHistogram('clickvid_inference_seconds', ['lane', 'variant', 'model_version']);
   readonly encodeSeconds = this.clusterHistogram('clickvid_encode_seconds', ['lane', 'warm']);
   readonly queueWaitSeconds = this.clusterHistogram('clickvid_queue_wait_seconds', ['lane']);
   readonly batchWaitSeconds = new Histogram({
@@ -74,13 +74,14 @@ export class WorkerMetrics {
     record(sink.metrics, this.#turn);
   }
 
-  /** One session.run of `size` videos. */
-  batch(lane: Lane, variant: string, size: number, seconds: number): void {
-    this.batchSize.observe({ lane, variant }, size);
-    this.inferenceSeconds.observe({ lane, variant }, seconds);
+  /** One session.run of `size` videos of a model version's variant. */
+  batch(lane: Lane, variant: string, modelVersion: string, size: number, seconds: number): void {
+    const labels = { lane, variant, model_version: modelVersion };
+    this.batchSize.observe(labels, size);
+    this.inferenceSeconds.observe(labels, seconds);
     this.#cluster((c, tx) => {
-      c.observe('clickvid_batch_size', { lane, variant }, size, tx);
-      c.observe('clickvid_inference_seconds', { lane, variant }, seconds, tx);
+      c.observe('clickvid_batch_size', labels, size, tx);
+      c.observe('clickvid_inference_seconds', labels, seconds, tx);
     });
   }
 

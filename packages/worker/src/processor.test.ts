@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from '@clickvid/contracts';
 import {
-  ATTEMPT_FILES, AssetStore, CostEstimator, JobLifecycle, JobStore, keys, LocalStorage, ModelRegistry, createLogger, createRedis, newId, type Redis, type RenderJobData,
+  ATTEMPT_FILES, AssetStore, CostEstimator, JobLifecycle, JobStore, keys, LocalStorage, ModelRegistry, ModelVersions, createLogger, createRedis, newId, type Redis, type RenderJobData,
 } from '@clickvid/core';
 import type { Job as BullJob } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Encoder } from './encoder.js';
 import { testModel, testRedis, type TestRedis } from './internal/testing.testkit.js';
 import { WorkerMetrics } from './metrics.js';
-import { createProcessor } from './processor.js';
+import { createProcessor, parseEngineVariant } from './processor.js';
 import { ScheduledEngine, type RenderRequest } from './scheduled-engine.js';
 
 const model = testModel();
@@ -36,7 +36,8 @@ describe('processor', () => {
     store = new JobStore(redis);
     lifecycle = new JobLifecycle(redis, 3600);
     assets = new AssetStore(redis, 3600);
-    engine = new ScheduledEngine({ resolveVariant: (n) => ({ ...registry.variant(n), msPerFrame: 5 }) });
+    // Engine names are `<variant>@<version>` (see engineVariant).
+    engine = new ScheduledEngine({ resolveVariant: (n) => ({ ...registry.variant(parseEngineVariant(n).variant), name: n, msPerFrame: 5 }) });
     encoder = new Encoder({ ffmpegPath: '/usr/bin/ffmpeg' });
   });
   afterAll(async () => {
@@ -57,7 +58,7 @@ describe('processor', () => {
       },
     };
     return {
-      config: { creditsPerGpuSecond: 10 }, registry, lifecycle, engine: wrapped, encoder,
+      config: { creditsPerGpuSecond: 10 }, models: new ModelVersions(registry), lifecycle, engine: wrapped, encoder,
       storage: new LocalStorage(dir, 'http://x', 'secret-secret-secret'),
       metrics: new WorkerMetrics(), logger: createLogger({ logLevel: 'silent' }, 't'), cache: null,
     };

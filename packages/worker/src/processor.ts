@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { ERROR_CATALOGUE, type Job, type Lane, type ModelRef, type Usage } from '@clickvid/contracts';
 import {
-  assetsFromCache, attemptKey, ATTEMPT_FILES, CACHE_HIT_USAGE, contentKey, crashAt, hitCapMs, newId, round,
-  type AssetRecord, type Attempt, type CostEstimator, type CachedOutput, type Config, type JobLifecycle, type Logger, type ModelRegistry,
-  type OutputCache, type RenderJobData, type ResolvedVariant, type Storage,
+  assetsFromCache, attemptKey, ATTEMPT_FILES, CACHE_HIT_USAGE, contentKey, crashAt, hitCapMs, modelDigest, newId, round,
+  type AssetRecord, type Attempt, type CostEstimator, type CachedOutput, type Config, type JobLifecycle, type Logger, type ModelRegistry, type ModelVersions,
+  type OutputCache, type RenderJobData, type ResolvedVariant, type Storage, type Tracer, type TraceSpan,
 } from '@clickvid/core';
 import type { Job as BullJob } from 'bullmq';
 import type { Encoder, EncodeSpec } from './encoder.js';
@@ -30,7 +30,8 @@ export function outputCacheHook(cache: OutputCache, storage: Storage): RenderCac
 
 export interface ProcessorDeps {
   config: Pick<Config, 'creditsPerGpuSecond'> & Partial<Pick<Config, 'crashPoint'>>;
-  registry: ModelRegistry;
+  /** The model versions this worker serves; a job renders with the one it was accepted with. */
+  models: ModelVersions;
   /** Told what each rendered job was metered, so the servers' estimates (and quota reservations) follow the meter. */
   estimator?: Pick<CostEstimator, 'observe'>;
   /** Every state change of the job, fenced by the attempt's token. */
@@ -45,6 +46,8 @@ export interface ProcessorDeps {
   logger: Logger;
   /** Output cache; null turns it off. */
   cache?: RenderCache | null;
+  /** Spans of each attempt (queue wait, the job, inference, encode, upload); none when absent or off. */
+  tracer?: Tracer;
 }
 
 export type RenderOutcome =
@@ -80,13 +83,22 @@ export function createProcessor(lane: Lane, deps: ProcessorDeps) {
     const { jobId } = bull.data;
     const log = deps.logger.child({ jobId, lane, attempt: bull.attemptsMade + 1 });
     const attempt: { current: Attempt | null } = { current: null };
+    // The attempt's span, a child of the submit's (its context came in the BullMQ job data).
+    const span = deps.tracer?.enabled
+      ? deps.tracer.start('worker.job', {
+          kind: 'consumer', parent: bull.data.trace,
+          attributes: { 'clickvid.job_id': jobId, 'clickvid.lane': lane, 'clickvid.attempt': bull.attemptsMade + 1 },
+        })
+      : null;
     try {
-      const out = await render(lane, deps, bull, log, attempt);
+      const out = await render(lane, deps, bull, log, attempt, span);
+      span?.setAttribute('clickvid.outcome', out.status === 'succeeded' ? (out.cache_hit ? 'cache_hit' : 'succeeded') : out.reason);
       // The job's record is final; a crash from here on leaves BullMQ to redeliver a job whose
       // next start finds it finished and does nothing.
       crashAt(deps.config, 'before_ack');
       return out;
     } catch (err) {
+      span?.fail(err);
       const e = classifyError(err);
       const max = bull.opts.attempts ?? 1;
       const last = !e.retryable || bull.attemptsMade + 1 >= max;
@@ -99,11 +111,21 @@ export function createProcessor(lane: Lane, deps: ProcessorDeps) {
         log.info({ code: e.code, err: e.message }, 'attempt failed; BullMQ will retry');
       }
       throw toBullError(e);
+    } finally {
+      span?.end();
     }
   };
 }
 
-async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>, log: Logger, current: { current: Attempt | null }): Promise<RenderOutcome> {
+/** A child span of the attempt's, or null when not tracing. */
+function stageSpan(d: ProcessorDeps, parent: TraceSpan | null, name: string): TraceSpan | null {
+  if (!parent || !d.tracer) return null;
+  return d.tracer.start(name, { parent: parent.context });
+}
+
+async function render(
+  lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>, log: Logger, current: { current: Attempt | null }, span: TraceSpan | null,
+): Promise<RenderOutcome> {
   const { jobId } = bull.data;
   const at = await d.lifecycle.start(jobId, bull.attemptsMade + 1);
   if (!at) {
@@ -112,22 +134,28 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
     return skipped(d, lane, !now ? 'missing' : now === 'canceled' ? 'canceled' : 'finished');
   }
   current.current = at;
-  if (bull.attemptsMade === 0) d.metrics.queueWait(lane, Math.max(0, Date.now() - bull.timestamp) / 1000);
+  if (bull.attemptsMade === 0) {
+    d.metrics.queueWait(lane, Math.max(0, Date.now() - bull.timestamp) / 1000);
+    // Submit to start, recorded now: a child of the submit's span, beside this attempt's.
+    if (span && d.tracer) d.tracer.start('queue.wait', { parent: bull.data.trace, startTime: bull.timestamp, attributes: { 'clickvid.lane': lane } }).end();
+  }
   const { job, team } = at.stored;
   const stop = (): Promise<RenderOutcome> => stopped(d, lane, jobId);
 
-  const { ref, variant } = pickModel(d.registry, job);
+  const { registry, ref, variant } = pickModel(d.models, job);
+  span?.setAttribute('clickvid.model_version', ref.version);
+  span?.setAttribute('clickvid.variant', ref.variant);
   const p = job.params;
   if (p.width !== variant.width || p.height !== variant.height) {
     throw new WorkerError('unsupported_parameter', `${variant.name} renders ${variant.width}x${variant.height}, the job asks ${p.width}x${p.height}`);
   }
   // prompt_not_understood (a ModelError) is unrecoverable: classifyError reads its code.
-  const prompt = d.registry.encodePrompt(job.prompt);
+  const prompt = registry.encodePrompt(job.prompt);
   // A job promoted from a draft starts from the draft's latents (waiting while the draft renders);
   // their hash is in the cache key, so it never shares an entry with a final made from the seed.
   const start = d.starts ? await d.starts.forJob(job, () => d.lifecycle.progress(jobId, at.token, 0)) : null;
   if (start === 'stopped') return stop();
-  const key = contentKey(team, ref, prompt.normalized, p, start?.sha256);
+  const key = contentKey(team, modelDigest(registry), ref, prompt.normalized, p, start?.sha256);
 
   // start() was the cancellation check before inference: only a cache lookup lies between.
   const hit = await d.cache?.lookup(key);
@@ -146,32 +174,38 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   let share: RenderShare;
   /** What a job promoted from this one starts from: a pipeline's final latents, the single graph's noise vector. */
   let latents: Float32Array | undefined;
+  const inference = stageSpan(d, span, 'inference');
+  const traced = { ...control, trace: inference?.context ?? null };
   try {
-    if (d.registry.form === 'pipeline') {
-      const { dir } = d.registry;
+    if (registry.form === 'pipeline') {
+      const { dir } = registry;
       share = await d.engine.renderPipeline(
         {
           lane, modelsDir: path.dirname(dir), model: path.basename(dir), quality: job.quality, prompt: job.prompt, seed: p.seed, frames: p.frames,
           ...(start ? { start: { latents: start.latents, frames: start.frames, width: start.width, height: start.height } } : {}),
         },
-        control,
+        traced,
       );
       latents = share.latents;
     } else {
       // The single graph's only latent is its seed noise vector: the same shape at every tier, so a promoted job takes its draft's as it is.
-      latents = start?.latents ?? d.registry.noise(p.seed);
-      share = await d.engine.render({ lane, variant: variant.name, tokens: prompt.tokens, noise: latents, times: d.registry.times(p.frames) }, control);
+      latents = start?.latents ?? registry.noise(p.seed);
+      share = await d.engine.render({ lane, variant: engineVariant(registry, variant.name), tokens: prompt.tokens, noise: latents, times: registry.times(p.frames) }, traced);
     }
   } catch (err) {
+    inference?.fail(err);
     if (err instanceof RenderCanceled) return stop();
     throw err;
   } finally {
+    inference?.end();
     await progress.settle();
   }
   d.metrics.batchWaitSeconds.observe({ lane }, share.waitSeconds);
   // Hand the frames to the encoder in this same turn, before the cancel check's round trip.
+  const encodeSpan = stageSpan(d, span, 'encode');
   const encoding = d.encoder.encode({ width: p.width, height: p.height, fps: p.fps, frames: p.frames, preset: PRESET[lane], nice: ENCODE_NICE[lane] }, share.output);
   encoding.catch(() => undefined); // a job that stops here never looks at its result
+  if (encodeSpan) void encoding.then(() => encodeSpan.end(), (err: unknown) => (encodeSpan.fail(err), encodeSpan.end()));
   if (!(await d.lifecycle.progress(jobId, at.token, INFERENCE_DONE))) return stop();
 
   const enc = await encoding;
@@ -192,13 +226,17 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
   };
   // Beside the video, for a job promoted from this one (a final is never promoted: it keeps none).
   const keepLatents = job.quality !== 'final' && latents !== undefined;
+  const upload = stageSpan(d, span, 'upload');
   await Promise.all([
     d.storage.put(video.storage_key, enc.video, { contentType: video.content_type }),
     d.storage.put(poster.storage_key, enc.poster, { contentType: poster.content_type }),
     keepLatents ? d.storage.put(attemptKey(job.quality, jobId, at.token, ATTEMPT_FILES[2]), latentsBytes(latents!), { contentType: 'application/octet-stream' }) : null,
-  ]).catch((err: unknown) => {
-    throw new WorkerError('storage_failed', `storage put failed: ${(err as Error).message}`, { cause: err });
-  });
+  ])
+    .catch((err: unknown) => {
+      upload?.fail(err);
+      throw new WorkerError('storage_failed', `storage put failed: ${(err as Error).message}`, { cause: err });
+    })
+    .finally(() => upload?.end());
   crashAt(d.config, 'after_store');
 
   const gpu = share.inferenceSeconds + enc.seconds;
@@ -209,7 +247,9 @@ async function render(lane: Lane, d: ProcessorDeps, bull: BullJob<RenderJobData>
     breakdown: { inference_s: round(share.inferenceSeconds), encode_s: round(enc.seconds) },
   };
   // One script: the record, its asset records, the bill, the cache entry, the counters and the webhook.
+  const finishing = stageSpan(d, span, 'job.succeed');
   const done = await d.lifecycle.succeed(at, { assets: { video, poster }, usage, model: ref, cacheHit: false, ...(d.cache ? { cacheKey: key } : {}) });
+  finishing?.end();
   crashAt(d.config, 'after_succeed');
   if (done.verdict === 'refused' || done.verdict === 'missing') {
     // Canceled, or taken over by a newer attempt, since the last check: these files are this
@@ -239,18 +279,33 @@ async function removeAttemptFiles(d: ProcessorDeps, quality: Job['quality'], job
 }
 
 /**
- * The variant the job was accepted with, when this worker's manifest still has
- * it with the same sha256; otherwise (the model was updated since) the tier's
- * current one, and the job records the version that really made it.
+ * The version the job was accepted with (a canary's, or its parent's) when this worker serves
+ * it, else the stable one; in it, the variant the job was accepted with when the manifest still
+ * has it with the same sha256, otherwise (the model was updated since) the tier's current one.
+ * The job records the version that really made it.
  */
-function pickModel(registry: ModelRegistry, job: Job): { ref: ModelRef; variant: ResolvedVariant } {
+function pickModel(models: ModelVersions, job: Job): { registry: ModelRegistry; ref: ModelRef; variant: ResolvedVariant } {
+  const registry = models.get(job.model.version) ?? models.stable;
   let variant: ResolvedVariant | undefined;
   if (registry.manifest.variants[job.model.variant]) {
     const v = registry.variant(job.model.variant);
     if (v.sha256 === job.model.sha256) variant = v;
   }
   variant ??= registry.variant(registry.tier(job.quality).variant);
-  return { ref: { id: registry.id, version: registry.version, variant: variant.name, sha256: variant.sha256 }, variant };
+  return { registry, ref: { id: registry.id, version: registry.version, variant: variant.name, sha256: variant.sha256 }, variant };
+}
+
+/**
+ * The engine's name for a variant of a version: `<variant>@<version>`. Versions name their
+ * variants alike, and the engine shares a call only among rows of one name, so a batch never
+ * mixes versions.
+ */
+export const engineVariant = (registry: ModelRegistry, variant: string) => `${variant}@${registry.version}`;
+
+/** The variant and version of an engine name ({@link engineVariant}). */
+export function parseEngineVariant(name: string): { variant: string; version: string | null } {
+  const at = name.lastIndexOf('@');
+  return at === -1 ? { variant: name, version: null } : { variant: name.slice(0, at), version: name.slice(at + 1) };
 }
 
 async function completeFromCache(d: ProcessorDeps, lane: Lane, at: Attempt, ref: ModelRef, hit: CachedOutput): Promise<RenderOutcome | null> {

@@ -39,7 +39,7 @@ export async function reconcileOnce(opts: {
     for (const id of ids) {
       const state = await queue.getJobState(id);
       if (state === 'unknown') {
-        const raw = await redis.hmget(keys.job(id), 'status', 'quality', 'team');
+        const raw = await redis.hmget(keys.job(id), 'status', 'quality', 'team', '_trace');
         if (!raw[0]) {
           // The record expired: nothing to run; drop it from the lane's sets.
           await redis.multi().zrem(keys.laneQueued(lane), id).zrem(keys.laneRunning(lane), id).exec();
@@ -48,7 +48,8 @@ export async function reconcileOnce(opts: {
         const status = JSON.parse(raw[0]) as string;
         if (status !== 'queued' && status !== 'running') continue;
         const quality = JSON.parse(raw[1]!) as Parameters<typeof laneFor>[0];
-        await queue.add('render', { jobId: id, team: raw[2]! }, renderJobOptions(id, quality));
+        // The submit's trace context (kept on the record) goes with it: the job stays one trace.
+        await queue.add('render', { jobId: id, team: raw[2]!, ...(raw[3] ? { trace: raw[3] } : {}) }, renderJobOptions(id, quality));
         report.requeued++;
       } else if (state === 'failed' || state === 'completed') {
         const { verdict } = await lifecycle.fail(id, { code: 'internal_error', message: 'The job was lost by its worker.', retryable: true });

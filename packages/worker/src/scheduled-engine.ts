@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { ErrorCode } from '@clickvid/contracts';
+import type { Tracer, TraceParent } from '@clickvid/core';
 import type { EngineThreadOptions, FromThread, PipelineRenderRequest, ThreadVariant, ToThread, UnitReport } from './engine-protocol.js';
 
 export type { PipelineRenderRequest };
@@ -36,6 +37,11 @@ export interface ScheduledEngineOptions {
   embeddingCacheBytes?: number;
   /** Called after every unit (e.g. metrics). */
   onUnit?: (unit: UnitReport) => void;
+  /**
+   * Spans of every unit, one per job in it (a child of the job's `trace`), linked to the other
+   * jobs of the call. Off (and free) unless the tracer is enabled.
+   */
+  tracer?: Tracer;
 }
 
 export interface RenderRequest {
@@ -52,6 +58,8 @@ export interface RenderControl {
   onProgress?: (fraction: number) => void;
   /** Aborting drops the job at the next unit boundary; render() then rejects with {@link RenderCanceled}. */
   signal?: AbortSignal;
+  /** The span the job's unit spans are children of (its inference span), when tracing. */
+  trace?: TraceParent | null;
 }
 
 export interface RenderShare {
@@ -84,6 +92,7 @@ interface Pending {
   resolve: (v: RenderShare | undefined) => void;
   reject: (e: unknown) => void;
   onProgress?: (fraction: number) => void;
+  trace?: TraceParent;
 }
 
 /**
@@ -182,6 +191,7 @@ export class ScheduledEngine {
           reject(e);
         },
         ...(control.onProgress ? { onProgress: control.onProgress } : {}),
+        ...(control.trace ? { trace: control.trace } : {}),
       });
       this.#send(message(id));
     });
@@ -221,6 +231,25 @@ export class ScheduledEngine {
     return { name: v.name, path: v.path, sha256: v.sha256, width: v.width, height: v.height, msPerFrame: v.msPerFrame };
   }
 
+  /**
+   * One span per traced job of the call, recorded after the fact from the thread's timings: a
+   * child of that job's inference span, linked to the other jobs of the batch.
+   */
+  #traceUnit(tracer: Tracer, unit: UnitReport): void {
+    const traces = unit.ids.map((id) => this.#pending.get(id)?.trace);
+    const end = unit.startedAt + unit.seconds * 1000;
+    traces.forEach((parent, i) => {
+      if (!parent) return;
+      const links = traces.filter((t, j): t is TraceParent => j !== i && t !== undefined);
+      tracer
+        .start(`engine.${unit.stage}`, {
+          parent, links, startTime: unit.startedAt,
+          attributes: { 'clickvid.lane': unit.lane, 'clickvid.variant': unit.variant, 'clickvid.batch_size': unit.rows, 'clickvid.frames': unit.frames },
+        })
+        .end(end);
+    });
+  }
+
   #send(msg: ToThread): void {
     this.#start().postMessage(msg);
   }
@@ -245,6 +274,7 @@ export class ScheduledEngine {
     switch (msg.type) {
       case 'unit':
         this.#opts.onUnit?.(msg.unit);
+        if (this.#opts.tracer?.enabled) this.#traceUnit(this.#opts.tracer, msg.unit);
         for (const [id, fraction] of msg.progress) this.#pending.get(id)?.onProgress?.(fraction);
         return;
       case 'closed':

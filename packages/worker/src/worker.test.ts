@@ -134,7 +134,7 @@ describe('worker end to end (real redis, BullMQ, onnxruntime, ffmpeg, local stor
 
     expect(await redis.zscore(keys.workers(), w.id)).not.toBeNull();
     const text = await w.metrics.registry.metrics();
-    expect(text).toMatch(/clickvid_batch_size_count\{lane="draft",variant="[^"]+"\} 1/);
+    expect(text).toMatch(/clickvid_batch_size_count\{lane="draft",variant="[^"]+",model_version="2\.0\.0"\} 1/);
     expect(text).toMatch(/clickvid_encode_seconds_count\{lane="draft",warm="true"\} 1/);
     expect(text).toMatch(/clickvid_queue_wait_seconds_count\{lane="draft"\} 1/);
   });
@@ -161,7 +161,7 @@ describe('worker end to end (real redis, BullMQ, onnxruntime, ffmpeg, local stor
     const bySize = jobs.filter((j) => j.usage!.batch_size === Math.max(...sizes));
     expect(new Set(bySize.map((j) => j.usage!.breakdown.inference_s)).size).toBeLessThanOrEqual(bySize.length / Math.max(...sizes));
     const text = await w.metrics.registry.metrics();
-    const batches = Number(/clickvid_batch_size_count\{lane="draft",variant="[^"]+"\} (\d+)/.exec(text)![1]);
+    const batches = Number(/clickvid_batch_size_count\{lane="draft",variant="[^"]+",model_version="[^"]+"\} (\d+)/.exec(text)![1]);
     expect(batches).toBeLessThan(10);
     // Every render counts in the cluster-wide view the API serves, written a batch at a time.
     await expect.poll(async () => (await succeeded()) - before).toBe(10);
@@ -316,6 +316,7 @@ describe('worker end to end (real redis, BullMQ, onnxruntime, ffmpeg, local stor
   });
 
   it('the reconciler queues a record that has no BullMQ job, and fails one whose BullMQ job failed', async () => {
+    const ORPHAN_TRACE = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     // A queue no worker consumes yet: the test plays the part of a worker that died.
     const prefix = `test-${randomBytes(4).toString('hex')}`;
     const q = { draft: new Queue<RenderJobData>(QUEUE_NAMES.draft, { connection: redis, prefix }), final: new Queue<RenderJobData>(QUEUE_NAMES.final, { connection: redis, prefix }) };
@@ -338,10 +339,12 @@ describe('worker end to end (real redis, BullMQ, onnxruntime, ffmpeg, local stor
         metadata: {}, parent_job_id: null, webhook_url: null, cache_hit: false, degraded: false, attempts: 0, created_at: new Date().toISOString(),
         started_at: null, finished_at: null,
       },
-      team: TEAM, lane: 'draft', reserveS: 0.1, quotaS: undefined,
+      team: TEAM, lane: 'draft', reserveS: 0.1, quotaS: undefined, trace: ORPHAN_TRACE,
     });
     const report = await reconcileOnce({ redis, lifecycle, queues: { draft: q.draft }, minAgeMs: 0 });
     expect(report).toEqual({ requeued: 1, failed: 1 });
+    // Queued again with the submit's trace context, so the job stays one trace.
+    expect((await q.draft.getJob(orphan))!.data).toEqual({ jobId: orphan, team: TEAM, trace: ORPHAN_TRACE });
     expect((await store.get(lost))!.job).toMatchObject({ status: 'failed', error: { code: 'internal_error' } });
     await worker({ prefix });
     expect(await settled(orphan)).toMatchObject({ status: 'succeeded' });

@@ -4,13 +4,14 @@ import type { Server } from 'node:http';
 import type { Lane, Quality } from '@clickvid/contracts';
 import path from 'node:path';
 import {
-  AssetStore, ClusterMetrics, CostEstimator, JobLifecycle, JobStore, OutputCache, QUEUE_NAMES, WebhookOutbox, createRedis, laneFor, startHeartbeat, startSweeper,
-  type Config, type Logger, type ModelRegistry, type Redis, type RenderJobData, type Storage, type WebhookJobData,
+  AssetStore, ClusterMetrics, CostEstimator, JobLifecycle, JobStore, ModelVersions, NO_TRACER, OutputCache, QUEUE_NAMES, WebhookOutbox, createRedis, laneFor,
+  startHeartbeat, startSweeper,
+  type Config, type Tracer, type Logger, type ModelRegistry, type Redis, type RenderJobData, type Storage, type WebhookJobData,
 } from '@clickvid/core';
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import { Encoder } from './encoder.js';
 import { WorkerMetrics } from './metrics.js';
-import { createProcessor, ENCODE_NICE, outputCacheHook, PRESET } from './processor.js';
+import { createProcessor, ENCODE_NICE, engineVariant, outputCacheHook, parseEngineVariant, PRESET } from './processor.js';
 import { startReconciler } from './reconciler.js';
 import { ScheduledEngine, type ScheduledEngineOptions } from './scheduled-engine.js';
 import { StartLatents } from './start-latents.js';
@@ -28,7 +29,10 @@ const BATCHES_IN_FLIGHT = 4;
 
 export interface StartWorkerOptions {
   config: Config;
+  /** The stable model (CLICKVID_MODEL). */
   registry: ModelRegistry;
+  /** Every version served (the stable one and its canary). @defaultValue ModelVersions.from(registry, config.model.dir) */
+  models?: ModelVersions;
   storage: Storage;
   logger: Logger;
   /** @defaultValue config.workerLanes (CLICKVID_WORKER_LANES) */
@@ -43,6 +47,8 @@ export interface StartWorkerOptions {
   warm?: boolean;
   /** Warm ffmpeg processes per encode spec (each tier's size and fps). @defaultValue 2 */
   warmEncoders?: number;
+  /** OpenTelemetry spans of every job (see createTracer). @defaultValue NO_TRACER */
+  tracer?: Tracer;
   /** Engine settings beyond what the config sets (e.g. tests that want every call batched). */
   engine?: Pick<ScheduledEngineOptions, 'rowsByCost' | 'unitMs' | 'minFinalShare' | 'maxPausedBytes'>;
 }
@@ -73,6 +79,8 @@ export interface RunningWorker {
  */
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
   const { config, registry, storage, logger } = opts;
+  const models = opts.models ?? ModelVersions.from(registry, config.model.dir);
+  const tracer = opts.tracer ?? NO_TRACER;
   const lanes = opts.lanes ?? config.workerLanes;
   const id = opts.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const prefix = opts.prefix;
@@ -88,17 +96,24 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
   // One engine for both lanes: one copy of each model, and one scheduler that puts drafts first at every unit boundary.
   const engine = new ScheduledEngine({
-    resolveVariant: (name) => ({ ...registry.variant(name), msPerFrame: msPerFrame(registry, name) }),
+    // Engine names are `<variant>@<version>` (see engineVariant): one session per version's file.
+    resolveVariant: (name) => {
+      const { variant, version } = parseEngineVariant(name);
+      const r = (version === null ? undefined : models.get(version)) ?? registry;
+      return { ...r.variant(variant), name, msPerFrame: msPerFrame(r, variant) };
+    },
     intraOpNumThreads: config.ortThreads,
     executionProviders: [...config.executionProviders],
     unitMs: config.scheduler.unitMs,
     minFinalShare: config.scheduler.finalMinShare,
     maxPausedBytes: config.scheduler.maxPausedBytes,
     maxRows: { draft: config.batching.draft.maxBatch, final: config.batching.final.maxBatch },
+    tracer,
     onUnit: ({ lane, variant, rows, seconds }) => {
       // Every unit that ends is progress: a unit that never ends (a hung native call) lets the watchdog fire.
       watchdog.feed();
-      metrics.batch(lane, variant, rows, seconds);
+      const v = parseEngineVariant(variant);
+      metrics.batch(lane, v.variant, v.version ?? registry.version, rows, seconds);
     },
     ...opts.engine,
   });
@@ -116,14 +131,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       for (const q of QUALITIES.filter((quality) => lanes.includes(laneFor(quality)))) {
         const tier = registry.tier(q);
         const v = registry.variant(tier.variant);
-        if (registry.form === 'graph') await engine.warm(tier.variant);
+        for (const { registry: r } of models.served()) if (r.form === 'graph') await engine.warm(engineVariant(r, r.tier(q).variant));
         const frames = Math.max(1, Math.round(tier.duration_s * tier.fps));
         await encoder.prewarm({ width: v.width, height: v.height, fps: tier.fps, frames, preset: PRESET[laneFor(q)], nice: ENCODE_NICE[laneFor(q)] });
       }
     }
 
     const deps = {
-      config, registry, lifecycle, storage, encoder, metrics,
+      config, models, lifecycle, storage, encoder, metrics, tracer,
       estimator: new CostEstimator(redis, registry),
       engine: watched(engine, watchdog),
       starts: new StartLatents({ redis, store: new JobStore(redis), assets: new AssetStore(redis, config.retention.filesS.final), storage, registry, logger }),
@@ -228,6 +243,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
           await outbox.close();
           await webhooks.close();
           await redis.quit().catch(() => redis.disconnect());
+          await tracer.shutdown().catch(() => undefined);
           return { requeued };
         })();
         return closing;

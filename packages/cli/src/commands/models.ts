@@ -1,16 +1,16 @@
 import type { ModelList } from '@clickvid/sdk';
 import { BaseCommand } from '../base.js';
-import { table } from '../internal/format.js';
+import { round, table } from '../internal/format.js';
 import { JSON_EXAMPLES } from '../internal/json-examples.js';
 
 export default class Models extends BaseCommand<typeof Models> {
-  static override description = 'Models, their quality tiers and measured cost.';
+  static override description = 'Models, their versions (stable and canary, with their share of new jobs), quality tiers and measured cost.';
   static jsonExample = JSON_EXAMPLES.models;
 
   async run(): Promise<ModelList> {
     const models = await (await this.client()).models.list();
     for (const m of models.data) {
-      this.log(`${m.id}@${m.version}  ${m.description}`);
+      this.log(`${m.id}@${m.version}  ${m.channel}, ${round(m.traffic_share * 100)} % of new jobs  ${m.description}`);
       this.log(
         table(
           ['QUALITY', 'VARIANT', 'SIZE', 'FPS', 'DURATION', 'MAX BATCH', 'MS/VIDEO (batch 1)', 'CREDITS/GPU-S'],

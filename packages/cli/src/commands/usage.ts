@@ -5,7 +5,7 @@ import { round, table } from '../internal/format.js';
 import { JSON_EXAMPLES } from '../internal/json-examples.js';
 
 export default class Usage extends BaseCommand<typeof Usage> {
-  static override description = 'GPU-seconds and credits of your team, per day, quality and campaign.';
+  static override description = 'GPU-seconds and credits of your team, per day, quality, model version and campaign.';
   static jsonExample = JSON_EXAMPLES.usage;
   static override flags = {
     from: Flags.string({ description: 'First day (YYYY-MM-DD).' }),
@@ -17,8 +17,8 @@ export default class Usage extends BaseCommand<typeof Usage> {
     this.log(`team ${report.team}, ${report.from} .. ${report.to}`);
     this.log(
       table(
-        ['DAY', 'QUALITY', 'CAMPAIGN', 'JOBS', 'GPU-S', 'CREDITS'],
-        report.data.map((r) => [r.day, r.quality, r.campaign ?? '-', String(r.jobs), String(round(r.gpu_seconds)), String(round(r.credits))]),
+        ['DAY', 'QUALITY', 'MODEL', 'CAMPAIGN', 'JOBS', 'GPU-S', 'CREDITS'],
+        report.data.map((r) => [r.day, r.quality, r.model_version ?? '-', r.campaign ?? '-', String(r.jobs), String(round(r.gpu_seconds)), String(round(r.credits))]),
       ),
     );
     this.log(`total ${report.totals.jobs} jobs, ${round(report.totals.gpu_seconds)} gpu-s, ${round(report.totals.credits)} credits`);

@@ -76,7 +76,7 @@ export const JSON_EXAMPLES = {
   models: {
     object: 'list',
     data: [{
-      id: 'clickvid-shapes', object: 'model', version: '2.2.0', description: 'Coloured shapes moving on a plain background.',
+      id: 'clickvid-shapes', object: 'model', version: '2.2.0', channel: 'stable', traffic_share: 0.8, description: 'Coloured shapes moving on a plain background.',
       variants: [{ name: 'int8', precision: 'int8', sha256: '3b1f0c9a'.repeat(8), bytes: 1_204_224, width: 64, height: 64 }],
       tiers: [{
         quality: 'draft', variant: 'int8', precision: 'int8', width: 64, height: 64, fps: 8, duration_s: 1, max_duration_s: 4,
@@ -88,7 +88,7 @@ export const JSON_EXAMPLES = {
   },
   usage: {
     object: 'usage', team: 'team_default', from: '2026-11-29', to: '2026-11-29',
-    data: [{ day: '2026-11-29', quality: 'draft', campaign: 'spring', jobs: 12, gpu_seconds: 0.61, credits: 0.61 }],
+    data: [{ day: '2026-11-29', quality: 'draft', model_version: '2.0.0', campaign: 'spring', jobs: 12, gpu_seconds: 0.61, credits: 0.61 }],
     totals: { jobs: 12, gpu_seconds: 0.61, credits: 0.61 },
     quota: { gpu_seconds_per_day: null, used_today: 0.61 },
   },

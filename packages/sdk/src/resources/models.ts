@@ -7,7 +7,7 @@ export class Models {
   /** @internal */
   constructor(private readonly transport: Transport) {}
 
-  /** Every model the server serves, with its tiers. */
+  /** Every model version the server serves (the stable one and a canary, with their share of new jobs), with its tiers. */
   list(options: RequestOptions = {}): APIPromise<ModelList> {
     return new APIPromise(this.transport.json(ModelList, { ...options, method: 'GET', path: '/v1/models' }));
   }

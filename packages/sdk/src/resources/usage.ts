@@ -7,7 +7,7 @@ export class Usage {
   /** @internal */
   constructor(private readonly transport: Transport) {}
 
-  /** Per day, quality and campaign. `from`/`to` are ISO dates (YYYY-MM-DD). */
+  /** Per day, quality, model version and campaign. `from`/`to` are ISO dates (YYYY-MM-DD). */
   retrieve(query: UsageQuery = {}, options: RequestOptions = {}): APIPromise<UsageReport> {
     return new APIPromise(this.transport.json(UsageReport, { ...options, method: 'GET', path: '/v1/usage', query }));
   }

@@ -1,7 +1,7 @@
 import type { Job, Lane } from '@clickvid/contracts';
 import {
   assetsFromCache, CACHE_HIT_USAGE, hitCapMs, renderJobOptions,
-  type CachedOutput, type JobLifecycle, type OutputCache, type Queues, type Storage,
+  type CachedOutput, type JobLifecycle, type OutputCache, type Queues, type RenderJobData, type Storage, type TraceParent,
 } from '@clickvid/core';
 import { ApiError } from '../errors.js';
 import { GroupCommit } from './group-commit.js';
@@ -18,6 +18,8 @@ export interface NewJob {
   contentKey: string | null;
   /** The team's daily quota in GPU-seconds (undefined = none): the job's estimate is reserved against it. */
   quotaS: number | undefined;
+  /** The submit's span context (W3C traceparent) when tracing is on: carried to the worker, kept for the webhook. */
+  trace?: TraceParent | null;
 }
 
 export interface JobWriterDeps {
@@ -71,7 +73,11 @@ export class JobWriter {
   private async queue(jobs: NewJob[], outcomes: Map<NewJob, Job | Error>): Promise<void> {
     if (jobs.length === 0) return;
     const accepted = await Promise.all(
-      jobs.map((j) => this.d.lifecycle.accept({ job: j.job, team: j.team, lane: j.lane, reserveS: j.job.estimate.gpu_seconds, quotaS: j.quotaS }).catch((err: Error) => err)),
+      jobs.map((j) =>
+        this.d.lifecycle
+          .accept({ job: j.job, team: j.team, lane: j.lane, reserveS: j.job.estimate.gpu_seconds, quotaS: j.quotaS, ...(j.trace ? { trace: j.trace } : {}) })
+          .catch((err: Error) => err),
+      ),
     );
     const written = jobs.filter((_, i) => {
       const a = accepted[i]!;
@@ -109,9 +115,9 @@ export class JobWriter {
       const inLane = jobs.filter((j) => j.lane === lane);
       if (inLane.length === 0) return;
       const queue = this.d.queues[lane];
-      const entries = inLane.map(({ job, team }) => ({
+      const entries = inLane.map(({ job, team, trace }) => ({
         name: 'render',
-        data: { jobId: job.id, team },
+        data: { jobId: job.id, team, ...(trace ? { trace } : {}) } satisfies RenderJobData,
         opts: renderJobOptions(job.id, job.quality),
       }));
       try {

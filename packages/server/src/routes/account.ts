@@ -26,15 +26,17 @@ export const accountRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => 
 
   app.get('/v1/models', {
     schema: { summary: 'Models, variants, tiers, and their measured cost and latency.', tags: ['account'], response: { 200: ModelList, 401: ErrorBody } },
-  }, async () => {
-    const r = d.registry;
-    const m = r.manifest;
-    return {
-      object: 'list' as const,
-      data: [{
+  }, async () => ({
+    object: 'list' as const,
+    // One entry per version served: the stable one first, then its canary.
+    data: d.models.served().map(({ registry: r, channel, share }) => {
+      const m = r.manifest;
+      return {
         id: m.id,
         object: 'model' as const,
         version: m.version,
+        channel,
+        traffic_share: round(share),
         description: m.description,
         variants: Object.entries(m.variants).map(([name, v]) => ({ name, precision: v.precision, sha256: v.sha256, bytes: v.bytes, width: v.width, height: v.height })),
         tiers: (['draft', 'standard', 'final'] as const).map((quality) => {
@@ -49,7 +51,7 @@ export const accountRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => 
         }),
         vocabulary: r.contentWords(),
         aspect_ratios: r.aspectRatios(),
-      }],
-    };
-  });
+      };
+    }),
+  }));
 };

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps } from '../deps.js';
 import { checkIdempotencyKey } from '../idempotency.js';
+import { requestTrace } from '../internal/http-tracing.js';
 import { openSse } from '../internal/sse.js';
 
 const IdParams = z.object({ id: z.string().max(64) });
@@ -26,7 +27,7 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
     // The header is folded into the body: one request, one fingerprint for Idempotency-Key.
     const after = req.headers['cancel-after'];
     const body = after !== undefined && req.body.deadline_s === undefined ? { ...req.body, deadline_s: after } : req.body;
-    const work = async () => ({ status: 202, body: await d.jobs.generate(req.team, body) });
+    const work = async () => ({ status: 202, body: await d.jobs.generate(req.team, body, requestTrace(req)) });
     const res = key !== undefined ? await d.idempotency.run(req.team.id, key, { route: 'generate', body }, work) : { ...(await work()), replayed: false };
     if (res.replayed) reply.header('idempotent-replayed', 'true');
     // The body is a Job the service built (or the stored first answer to this key), typed
@@ -71,7 +72,7 @@ export const jobRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
     // Promotion is idempotent per (job, quality) by itself; a bad key is still the caller's bug to hear about.
     checkIdempotencyKey(req.headers['idempotency-key']);
     const body = PromoteRequest.parse(req.body ?? {});
-    const { job, created } = await d.jobs.promote(req.team, req.params.id, body.quality, body.webhook_url);
+    const { job, created } = await d.jobs.promote(req.team, req.params.id, body.quality, body.webhook_url, requestTrace(req));
     if (!created) reply.header('idempotent-replayed', 'true');
     return reply.status(created ? 202 : 200).send(job);
   });

@@ -41,7 +41,7 @@ describe('batch plan', () => {
     });
     const models: ModelList = {
       object: 'list',
-      data: [{ id: 'm', object: 'model', version: '1', description: '', variants: [], vocabulary: [], aspect_ratios: [], tiers: [tier('draft', { '1': 8, '8': 5 }), tier('final', { '1': 45, '4': 21 })] }],
+      data: [{ id: 'm', object: 'model', version: '1', channel: 'stable', traffic_share: 1, description: '', variants: [], vocabulary: [], aspect_ratios: [], tiers: [tier('draft', { '1': 8, '8': 5 }), tier('final', { '1': 45, '4': 21 })] }],
     };
     expect(estimateGpuSeconds(models, 'draft')).toBeCloseTo((8 + 10.8192) / 1000, 6);
     expect(estimateGpuSeconds(models, 'final')).toBeCloseTo((45 + 10.8192) / 1000, 6);
