@@ -13,11 +13,12 @@ import { ROOT } from './harness.js';
 const SETUP = path.join(ROOT, 'scripts', 'setup.mjs');
 const which = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
 
-// A PATH with what `npm start` needs and apt-get (so the missing-root branch is the one taken),
-// but no promtool: on Debian they all live in /usr/bin, so PATH=/usr/bin would not do.
+// A PATH with what `npm start` needs, the other test-only commands (chromium) and apt-get (so
+// the missing-root branch is the one taken), but no promtool: on Debian they all live in
+// /usr/bin, so PATH=/usr/bin would not do.
 const bin = mkdtempSync(path.join(tmpdir(), 'cv-path-'));
 chmodSync(bin, 0o755);
-for (const cmd of ['sh', 'redis-server', 'ffmpeg', 'ffprobe', 'apt-get']) symlinkSync(which(cmd), path.join(bin, cmd));
+for (const cmd of ['sh', 'redis-server', 'ffmpeg', 'ffprobe', 'chromium', 'apt-get']) symlinkSync(which(cmd), path.join(bin, cmd));
 afterAll(() => rmSync(bin, { recursive: true, force: true }));
 
 /** Runs `node <args>` from the repo root without root and with only `bin` on PATH. */
