@@ -1,5 +1,5 @@
 import { Job, ModelList } from '@clickvid/contracts';
-import { contentKey } from '@clickvid/core';
+import { contentKey, modelDigest } from '@clickvid/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testApp } from './internal/app.testkit.js';
 
@@ -40,7 +40,7 @@ describe('a pipeline-form model through the API', () => {
     const draft = Job.parse((await post('/v1/generate', { prompt, seed: 3 })).json());
     // A direct final of the same prompt and seed, as if rendered before: its files and its cache entry.
     const params = t.deps.registry.resolveParams('final', { duration_s: draft.params.duration_s, seed: 3 }, () => 3);
-    const key = contentKey('alpha', t.deps.registry.modelRef('final'), t.deps.registry.encodePrompt(prompt).normalized, params);
+    const key = contentKey('alpha', modelDigest(t.deps.registry), t.deps.registry.modelRef('final'), t.deps.registry.encodePrompt(prompt).normalized, params);
     const file = { content_type: 'video/mp4', bytes: 1, width: 128, height: 128, frames: params.frames, duration_s: params.duration_s, sha256: 'x' };
     await t.deps.storage.put('jobs/direct/a/video.mp4', Buffer.from('v'), { contentType: 'video/mp4' });
     await t.deps.storage.put('jobs/direct/a/poster.png', Buffer.from('p'), { contentType: 'image/png' });

@@ -1,6 +1,6 @@
 import { ErrorBody, Job } from '@clickvid/contracts';
 import {
-  ATTEMPT_FILES, attemptKey, contentKey, keys, newId, RECORD_TTL_MARGIN_S, sweepOnce, utcDay, type AssetRecord,
+  ATTEMPT_FILES, attemptKey, contentKey, modelDigest, keys, newId, RECORD_TTL_MARGIN_S, sweepOnce, utcDay, type AssetRecord,
 } from '@clickvid/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testApp } from './internal/app.testkit.js';
@@ -37,7 +37,7 @@ async function render(job: Job): Promise<{ files: string[]; expiresMs: number }>
   });
   const [video, poster] = [rec(0), rec(1)];
   for (const a of [video, poster]) await storage.put(a.storage_key, Buffer.from('bytes'), { contentType: a.content_type });
-  const key = contentKey('alpha', job.model, registry.encodePrompt(job.prompt).normalized, job.params);
+  const key = contentKey('alpha', modelDigest(registry), job.model, registry.encodePrompt(job.prompt).normalized, job.params);
   const usage = { gpu_seconds: 0.1, credits: 1, batch_size: 1, breakdown: { inference_s: 0.05, encode_s: 0.05 } };
   expect((await lifecycle.succeed(at, { assets: { video, poster }, usage, model: job.model, cacheHit: false, cacheKey: key })).verdict).toBe('done');
   const stored = Job.parse(JSON.parse(JSON.stringify((await t.deps.store.get(job.id))!.job)));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import type { Job, Quality } from '@clickvid/contracts';
 import {
-  AssetStore, ATTEMPT_FILES, contentKey, createLogger, createRedis, createStorage, JobLifecycle, JobStore, keys, laneFor, loadConfig,
+  AssetStore, ATTEMPT_FILES, contentKey, modelDigest, createLogger, createRedis, createStorage, JobLifecycle, JobStore, keys, laneFor, loadConfig,
   ModelRegistry, newId, QUEUE_NAMES, RENDER_JOB_OPTIONS, REPO_ROOT, type Config, type Redis, type RenderJobData, type Storage,
 } from '@clickvid/core';
 import { Queue } from 'bullmq';
@@ -113,7 +113,7 @@ describe.each([
 
   /** Whether the output cache holds the job's pixels under the key made with these starting latents. */
   const cachedUnder = async (job: Job, start?: string) =>
-    (await redis.exists(keys.outputCache(contentKey(TEAM, job.model, registry.encodePrompt(job.prompt).normalized, job.params, start)))) === 1;
+    (await redis.exists(keys.outputCache(contentKey(TEAM, modelDigest(registry), job.model, registry.encodePrompt(job.prompt).normalized, job.params, start)))) === 1;
 
   it('a final promoted from a draft still rendering waits for it and starts from its stored latents', async () => {
     const prompt = 'a red circle moving right';
