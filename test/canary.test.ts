@@ -44,6 +44,7 @@ beforeAll(async () => {
   stack = await startStack({
     env: {
       CLICKVID_MODELS_DIR: modelsDir,
+      CLICKVID_MODEL: 'clickvid-shapes',
       // 400 drafts at once: no degraded (half-fps) drafts, no rate limit in the way.
       CLICKVID_DRAFT_WAIT_BUDGET_MS: '600000',
       CLICKVID_RATE_LIMIT_PER_MIN: '1000000',

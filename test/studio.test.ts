@@ -17,7 +17,7 @@ import { api, startStack, waitJob, type Stack } from './harness.js';
 
 const XSS_CAMPAIGN = '<img src=x onerror="window.__xss=1">';
 const XSS_PROMPT = 'two red circles moving right <img src=x onerror="window.__xss=2"> on a blue background';
-const XSS_REFUSED = '<script>window.__xss=3</script><img src=x onerror="window.__xss=3">';
+const XSS_REFUSED = '<script>window.__xss=true</script><img src=x onerror="window.__xss=true">';
 
 let browser: Browser;
 beforeAll(async () => {

@@ -137,7 +137,7 @@ describe('traces', () => {
     expect(submit).toMatchObject({ service: 'clickvid-server', parentSpanId: callerSpan, attributes: { 'http.response.status_code': 202 } });
     // The worker's spans hang off the submit through the context carried in the BullMQ job data.
     const job = one('worker.job');
-    expect(job).toMatchObject({ service: 'clickvid-worker', parentSpanId: submit.spanId, attributes: { 'clickvid.job_id': res.body.id, 'clickvid.model_version': '2.0.0', 'clickvid.outcome': 'succeeded' } });
+    expect(job).toMatchObject({ service: 'clickvid-worker', parentSpanId: submit.spanId, attributes: { 'clickvid.job_id': res.body.id, 'clickvid.model_version': res.body.model.version, 'clickvid.outcome': 'succeeded' } });
     expect(one('queue.wait')).toMatchObject({ service: 'clickvid-worker', parentSpanId: submit.spanId });
     const inference = one('inference');
     expect(inference.parentSpanId).toBe(job.spanId);
