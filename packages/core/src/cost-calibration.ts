@@ -31,14 +31,14 @@ export class CostEstimator {
   private factors = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(
-    private readonly redis: Redis,
-    private readonly registry: ModelRegistry,
-  ) {}
+  constructor(private readonly redis: Redis) {}
 
-  /** Estimated GPU-seconds of one job of this quality and these parameters on the current model. */
-  seconds(quality: Quality, params: EffectiveParams): number {
-    return this.registry.estimateSeconds(quality, params) * this.factor(this.registry.modelRef(quality), quality);
+  /**
+   * Estimated GPU-seconds of one job of this quality and these parameters on `model`: the
+   * version the job runs on (a canary's jobs are estimated with the canary's manifest and factor).
+   */
+  seconds(model: ModelRegistry, quality: Quality, params: EffectiveParams): number {
+    return model.estimateSeconds(quality, params) * this.factor(model.modelRef(quality), quality);
   }
 
   /** The calibration factor in use for a model version and quality (1 until a job of it was metered). */
@@ -46,12 +46,12 @@ export class CostEstimator {
     return this.factors.get(field(model, quality)) ?? 1;
   }
 
-  /** Records one metered job. Called by the worker after a rendered (not cached) job succeeded. */
-  async observe(model: Pick<ModelRef, 'id' | 'version'>, quality: Quality, params: EffectiveParams, meteredS: number): Promise<void> {
-    const estimated = this.registry.estimateSeconds(quality, params);
+  /** Records one metered job of `model` (the version that ran it). Called by the worker after a rendered (not cached) job succeeded. */
+  async observe(model: ModelRegistry, quality: Quality, params: EffectiveParams, meteredS: number): Promise<void> {
+    const estimated = model.estimateSeconds(quality, params);
     if (!(estimated > 0) || !(meteredS > 0)) return;
     const ratio = Math.min(RATIO_BOUNDS[1], Math.max(RATIO_BOUNDS[0], meteredS / estimated));
-    const f = field(model, quality);
+    const f = field(model.modelRef(quality), quality);
     const v = Number(await this.redis.eval(OBSERVE, 1, keys.costCalibration(), f, ratio, ALPHA));
     this.factors.set(f, v);
   }

@@ -75,7 +75,7 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   const events = new JobEvents(sub);
   await events.start();
   const webhookTargets = new WebhookTargets({ allowPrivate: config.allowPrivateWebhooks });
-  const estimator = new CostEstimator(redis, registry);
+  const estimator = new CostEstimator(redis);
   await estimator.start();
   const tracer = await createTracer(config, 'clickvid-server');
   const models = ModelVersions.from(registry, config.model.dir);

@@ -232,7 +232,7 @@ export class JobsService {
     }
 
     // The quota is checked, and the estimate reserved against it, by the accept script.
-    const estimateS = this.d.estimator.seconds(spec.quality, params);
+    const estimateS = this.d.estimator.seconds(registry, spec.quality, params);
 
     const budget = team.settings.monthly_credits;
     if (budget !== null && (await creditsThisMonth(this.d.ledger, team.id)) + estimateS * config.creditsPerGpuSecond > budget) {
@@ -280,7 +280,7 @@ export class JobsService {
    */
   private async predictedWaitMs(lane: 'draft' | 'final'): Promise<number> {
     const { depth, workers } = await this.laneSnapshot(lane);
-    return (depth * this.d.estimator.seconds('draft', this.draftDefaults) * 1000) / workers;
+    return (depth * this.d.estimator.seconds(this.d.models.stable, 'draft', this.draftDefaults) * 1000) / workers;
   }
 
   private readonly snapshots = new Map<string, { at: number; value: Promise<{ depth: number; workers: number }> }>();

@@ -260,7 +260,7 @@ async function render(
   // Files of attempts that lost (a crashed or stalled delivery) are nobody's assets.
   if (done.losers.length) await removeAttemptFiles(d, job.quality, jobId, done.losers, log);
   d.metrics.jobsTotal.inc({ lane, outcome: 'succeeded' });
-  d.estimator?.observe(ref, job.quality, p, usage.gpu_seconds).catch((err: unknown) => log.warn({ err }, 'could not record the cost calibration'));
+  d.estimator?.observe(registry, job.quality, p, usage.gpu_seconds).catch((err: unknown) => log.warn({ err }, 'could not record the cost calibration'));
   log.info(
     {
       batch: share.batchSize, units: share.units, inference_s: usage.breakdown.inference_s, encode_s: usage.breakdown.encode_s, warm: enc.warm, encodeGroup: enc.groupSize,

@@ -139,7 +139,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
     const deps = {
       config, models, lifecycle, storage, encoder, metrics, tracer,
-      estimator: new CostEstimator(redis, registry),
+      estimator: new CostEstimator(redis),
       engine: watched(engine, watchdog),
       starts: new StartLatents({ redis, store: new JobStore(redis), assets: new AssetStore(redis, config.retention.filesS.final), storage, registry, logger }),
       logger: logger.child({ worker: id }),

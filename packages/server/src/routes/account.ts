@@ -46,7 +46,7 @@ export const accountRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => 
             quality, variant: t.variant, precision: v.precision, width: v.width, height: v.height, fps: t.fps,
             duration_s: t.duration_s, max_duration_s: t.max_duration_s, max_batch: t.max_batch, ms_per_video: t.ms_per_video,
             credits_per_gpu_second: d.config.creditsPerGpuSecond,
-            estimate_gpu_seconds: round(d.estimator.seconds(quality, r.resolveParams(quality, {}, () => 0))),
+            estimate_gpu_seconds: round(d.estimator.seconds(r, quality, r.resolveParams(quality, {}, () => 0))),
           };
         }),
         vocabulary: r.contentWords(),

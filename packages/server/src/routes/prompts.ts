@@ -27,7 +27,7 @@ export const promptRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
     const refusal: { code: ErrorCode; message: string; param?: string | undefined; details?: Record<string, unknown> | undefined } | null = blocked
       ? { code: 'prompt_rejected', message: `The prompt was refused by moderation ("${blocked}").`, param: 'prompt' }
       : registry.refusal(prompt, t);
-    const estimate = d.estimator.seconds(quality, params);
+    const estimate = d.estimator.seconds(registry, quality, params);
     return {
       object: 'prompt_check',
       prompt,
