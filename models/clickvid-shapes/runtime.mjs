@@ -85,28 +85,44 @@ export async function createSession(ort, manifest, variant, { threads = 2, dir =
 }
 
 /** jobs: [{prompt, seed}] (one batch); returns {video: Uint8Array, dims:[B,F,H,W,3], ms} */
+/** Frames per inference call: whole clips in one call are memory-bound (2.5× slower at 256 px, GBs of activations). A multiple of 4, so a frame's bytes are those of a whole-clip call (docs/performance.md, Units). */
+const FRAMES_PER_CALL = 8;
+
 export async function generate(ort, session, manifest, jobs, frames) {
   const L = manifest.text.max_tokens;
   const D = manifest.noise.dim;
   const B = jobs.length;
   const tok = new BigInt64Array(B * L);
   const noise = new Float32Array(B * D);
-  const times = new Float32Array(B * frames);
   const ts = makeTimes(frames);
   jobs.forEach((j, b) => {
     tokenize(j.prompt, manifest.text).ids.forEach((id, i) => (tok[b * L + i] = BigInt(id)));
     makeNoise(j.seed, manifest.noise).forEach((x, i) => (noise[b * D + i] = x));
-    ts.forEach((t, i) => (times[b * frames + i] = t));
   });
-  const feeds = {
-    tokens: new ort.Tensor('int64', tok, [B, L]),
-    noise: new ort.Tensor('float32', noise, [B, D]),
-    times: new ort.Tensor('float32', times, [B, frames]),
-  };
-  const t0 = performance.now();
-  const out = await session.run(feeds);
-  const ms = performance.now() - t0;
-  return { video: out.video.data, dims: out.video.dims.map(Number), ms };
+  let video = null;
+  let dims = null;
+  let ms = 0;
+  for (let from = 0; from < frames; from += FRAMES_PER_CALL) {
+    const n = Math.min(FRAMES_PER_CALL, frames - from);
+    const times = new Float32Array(B * n);
+    for (let b = 0; b < B; b++) times.set(ts.slice(from, from + n), b * n);
+    const feeds = {
+      tokens: new ort.Tensor('int64', tok, [B, L]),
+      noise: new ort.Tensor('float32', noise, [B, D]),
+      times: new ort.Tensor('float32', times, [B, n]),
+    };
+    const t0 = performance.now();
+    const out = await session.run(feeds);
+    ms += performance.now() - t0;
+    const [, , H, W, C = 1] = out.video.dims.map(Number);
+    const frameLen = H * W * C;
+    if (!video) {
+      video = new out.video.data.constructor(B * frames * frameLen);
+      dims = [B, frames, ...out.video.dims.slice(2).map(Number)];
+    }
+    for (let b = 0; b < B; b++) video.set(out.video.data.subarray(b * n * frameLen, (b + 1) * n * frameLen), (b * frames + from) * frameLen);
+  }
+  return { video, dims, ms };
 }
 
 // ---------------------------------------------------------------- analyzer
