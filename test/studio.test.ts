@@ -138,7 +138,7 @@ describe('the studio on local storage', () => {
     const children = (await api(stack, 'GET', `/v1/jobs?parent=${draftId}`)).body.data;
     expect(children.map((j: { id: string }) => j.id)).toEqual([finalId]);
     // Posters in the grid came with the list: each loaded, none fetched per job through the API.
-    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#grid img')].every((i) => i.complete && i.naturalWidth > 0));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('#grid img')).every((i) => i.complete && i.naturalWidth > 0));
     expect(await page.$$eval('#grid img', (is) => is.length)).toBeGreaterThanOrEqual(2);
 
     // "Edit" starts a new job from this one, seed kept.

@@ -117,7 +117,7 @@ function makeJob(id: string, p: { prompt: string; quality?: Job['quality']; seed
     model: { id: 'shapes', version: '1', variant: 'int8', sha256: 'a'.repeat(64) },
     progress: 0, queue_position: 0, estimate: { gpu_seconds: 0.004, credits: 0.004 }, usage: null, assets: null, error: null,
     warnings: [], metadata: p.metadata ?? {}, parent_job_id: null, webhook_url: null, cache_hit: false, degraded: false, attempts: 0,
-    created_at: new Date().toISOString(), started_at: null, finished_at: null,
+    created_at: new Date().toISOString(), started_at: null, finished_at: null, expires_at: null,
   };
 }
 

@@ -5,7 +5,7 @@ import { newId } from './ids.js';
 import { jobRedis, testJob } from './job.testkit.js';
 import { keys } from './keys.js';
 import type { JobLifecycle } from './lifecycle.js';
-import { createRedis } from './redis.js';
+import { createRedis, fieldsOf } from './redis.js';
 import { UsageLedger, utcDay } from './usage-ledger.js';
 
 const t = jobRedis();
@@ -98,8 +98,8 @@ describe('JobLifecycle', () => {
     // Split by the version that made it (the ledger field carries it after the quality).
     expect(rows).toEqual([{ day: utcDay(), quality: 'draft', model_version: '1', campaign: 'c1', jobs: 1, gpu_seconds: 0.25, credits: 2.5 }]);
     // The outbox entry holds the event as it was when the job ended.
-    const [[, flat]] = (await t.redis.xrevrange(keys.webhookOutbox(), '+', '-', 'COUNT', 1)) as [string, string[]][];
-    const entry = Object.fromEntries(flat!.reduce<string[][]>((a, v, i) => (i % 2 ? (a[a.length - 1]!.push(v), a) : [...a, [v]]), []));
+    const [[, flat]] = (await t.redis.xrevrange(keys.webhookOutbox(), '+', '-', 'COUNT', 1)) as [[string, string[]]];
+    const entry = fieldsOf(flat);
     expect(entry).toMatchObject({ event: `evt_${j.id.slice(4)}_succeeded`, job: j.id, team, type: 'job.succeeded' });
     expect(JSON.parse(entry.payload!)).toMatchObject({ type: 'job.succeeded', data: { id: j.id, status: 'succeeded', usage } });
   });

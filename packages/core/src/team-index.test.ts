@@ -46,7 +46,7 @@ describe("a team's job index", () => {
     const recent = idFrom(23);
     await redis.zadd(keys.teamJobs(team), 0, recent);
     const fresh = newId('job');
-    expect(await lifecycle.accept({ job: job(fresh), team, lane: 'draft', reserveS: 0.01 })).toMatchObject({ ok: true });
+    expect(await lifecycle.accept({ job: job(fresh), team, lane: 'draft', reserveS: 0.01, quotaS: undefined })).toMatchObject({ ok: true });
     expect(await redis.zrange(keys.teamJobs(team), '0', '-1')).toEqual([recent, fresh]);
     const ttl = await redis.ttl(keys.teamJobs(team));
     expect(ttl).toBeGreaterThan(TTL_S - 60);

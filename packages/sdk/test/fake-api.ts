@@ -16,7 +16,7 @@ export interface Recorded {
   at: number;
 }
 
-export type Handler = (req: IncomingMessage & { body: string }, res: ServerResponse, n: number) => void | Promise<void>;
+export type Handler = (req: IncomingMessage & { body: string }, res: ServerResponse, n: number) => unknown;
 
 export interface FakeApi {
   url: string;
@@ -110,6 +110,7 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
     created_at: '2026-11-24T06:00:00.000Z',
     started_at: null,
     finished_at: null,
+    expires_at: null,
     ...overrides,
   };
 }

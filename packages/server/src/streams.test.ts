@@ -1,27 +1,19 @@
-import { ErrorBody, Job } from '@clickvid/contracts';
+import { ErrorBody } from '@clickvid/contracts';
 import { keys } from '@clickvid/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { testApp } from './internal/app.testkit.js';
+import { listeningTestApp, type ListeningTestApp } from './internal/app.testkit.js';
 
-let t: Awaited<ReturnType<typeof testApp>>;
-let base: string;
+let t: ListeningTestApp;
 beforeAll(async () => {
-  t = await testApp({ CLICKVID_SSE_MAX_STREAMS_PER_TEAM: '2' });
-  base = await t.app.listen({ host: '127.0.0.1', port: 0 });
+  t = await listeningTestApp({ CLICKVID_SSE_MAX_STREAMS_PER_TEAM: '2' });
 });
-/** Every stream a test opened, closed after it whatever happened (an open stream would hold app.close()). */
-const opened: AbortController[] = [];
-afterEach(() => opened.splice(0).forEach((c) => c.abort()));
+afterEach(() => t.abortStreams());
 afterAll(async () => t.close());
-
-const submit = async (key: string) =>
-  Job.parse((await t.app.inject({ method: 'POST', url: '/v1/generate', headers: t.auth(key), payload: { prompt: 'a red circle moving right' } })).json());
 
 /** Opens a job's event stream over a real socket; `first` is the first chunk (for a 200). */
 async function open(key: string, id: string) {
-  const ctl = new AbortController();
-  opened.push(ctl);
-  const res = await fetch(`${base}/v1/jobs/${id}/events`, { headers: t.auth(key), signal: ctl.signal });
+  const ctl = t.stream();
+  const res = await fetch(`${t.base}/v1/jobs/${id}/events`, { headers: t.auth(key), signal: ctl.signal });
   if (res.status !== 200) return { status: res.status, body: await res.json(), retryAfter: res.headers.get('retry-after'), close: () => undefined };
   const reader = res.body!.getReader();
   const first = new TextDecoder().decode((await reader.read()).value);
@@ -30,7 +22,7 @@ async function open(key: string, id: string) {
 
 describe('event stream cap per team', () => {
   it('past CLICKVID_SSE_MAX_STREAMS_PER_TEAM a team gets 429 too_many_streams; closing one frees its slot; other teams are unaffected', async () => {
-    const jobs = await Promise.all([submit(t.keyA), submit(t.keyA), submit(t.keyA)]);
+    const jobs = await Promise.all([t.submit(t.keyA), t.submit(t.keyA), t.submit(t.keyA)]);
     const s1 = await open(t.keyA, jobs[0]!.id);
     const s2 = await open(t.keyA, jobs[1]!.id);
     expect([s1.status, s2.status]).toEqual([200, 200]);
@@ -41,7 +33,7 @@ describe('event stream cap per team', () => {
     expect(ErrorBody.parse(s3.body).error.code).toBe('too_many_streams');
     expect(Number(s3.retryAfter)).toBeGreaterThan(0);
 
-    const b = await open(t.keyB, (await submit(t.keyB)).id);
+    const b = await open(t.keyB, (await t.submit(t.keyB)).id);
     expect(b.status).toBe(200);
     b.close();
 
@@ -59,7 +51,7 @@ describe('event stream cap per team', () => {
   it("a dead server's streams stop counting when their leases run out", async () => {
     // Two leases that expired a second ago: what a server killed mid-stream leaves behind.
     await t.deps.redis.zadd(keys.teamStreams('beta'), Date.now() - 1000, 'req_dead1', Date.now() - 1000, 'req_dead2');
-    const s = await open(t.keyB, (await submit(t.keyB)).id);
+    const s = await open(t.keyB, (await t.submit(t.keyB)).id);
     expect(s.status).toBe(200);
     s.close();
   });

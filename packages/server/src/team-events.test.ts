@@ -1,25 +1,18 @@
-import { ErrorBody, Job, TeamEvent } from '@clickvid/contracts';
+import { ErrorBody, TeamEvent } from '@clickvid/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { testApp } from './internal/app.testkit.js';
+import { listeningTestApp, type ListeningTestApp } from './internal/app.testkit.js';
 
-let t: Awaited<ReturnType<typeof testApp>>;
-let base: string;
+let t: ListeningTestApp;
 beforeAll(async () => {
-  t = await testApp();
-  base = await t.app.listen({ host: '127.0.0.1', port: 0 });
+  t = await listeningTestApp();
 });
-const opened: AbortController[] = [];
-afterEach(() => opened.splice(0).forEach((c) => c.abort()));
+afterEach(() => t.abortStreams());
 afterAll(async () => t.close());
-
-const submit = async (key: string) =>
-  Job.parse((await t.app.inject({ method: 'POST', url: '/v1/generate', headers: t.auth(key), payload: { prompt: 'a red circle moving right' } })).json());
 
 /** GET /v1/events over a real socket; `next(n)` reads until n more events came (parsed as the contract says, with their `id:` line). */
 async function open(key: string, lastEventId?: string) {
-  const ctl = new AbortController();
-  opened.push(ctl);
-  const res = await fetch(`${base}/v1/events`, { headers: { ...t.auth(key), ...(lastEventId ? { 'last-event-id': lastEventId } : {}) }, signal: ctl.signal });
+  const ctl = t.stream();
+  const res = await fetch(`${t.base}/v1/events`, { headers: { ...t.auth(key), ...(lastEventId ? { 'last-event-id': lastEventId } : {}) }, signal: ctl.signal });
   if (res.status !== 200) return { status: res.status, body: await res.json(), next: async () => [] as TeamEvent[], close: () => undefined };
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
@@ -54,8 +47,8 @@ describe('GET /v1/events', () => {
   it("carries every event of the caller's team, in order, with ids; never another team's", async () => {
     const s = await open(t.keyA);
     expect(s.status).toBe(200);
-    const other = await submit(t.keyB);
-    const j = await submit(t.keyA);
+    const other = await t.submit(t.keyB);
+    const j = await t.submit(t.keyA);
     const at = (await t.deps.lifecycle.start(j.id, 1))!;
     await t.deps.lifecycle.progress(j.id, at.token, 0.5);
     await t.deps.lifecycle.cancel(j.id);
@@ -69,21 +62,21 @@ describe('GET /v1/events', () => {
 
   it('resumes after Last-Event-ID with what happened meanwhile, without repeats; without it starts at the next event', async () => {
     const s = await open(t.keyA);
-    const a = await submit(t.keyA);
+    const a = await t.submit(t.keyA);
     const [first] = await s.next(1);
     expect(first!.job.id).toBe(a.id);
     s.close();
     // While nobody listens:
-    const b = await submit(t.keyA);
+    const b = await t.submit(t.keyA);
     await t.deps.lifecycle.cancel(b.id);
 
     const resumed = await open(t.keyA, first!.id);
     expect((await resumed.next(2)).map((e) => [e.type, e.job.id])).toEqual([['job.queued', b.id], ['job.canceled', b.id]]);
-    const c = await submit(t.keyA);
+    const c = await t.submit(t.keyA);
     expect((await resumed.next(1)).map((e) => e.job.id)).toEqual([c.id]);
 
     const fresh = await open(t.keyA);
-    const d = await submit(t.keyA);
+    const d = await t.submit(t.keyA);
     expect((await fresh.next(1)).map((e) => e.job.id)).toEqual([d.id]);
   });
 
@@ -91,7 +84,7 @@ describe('GET /v1/events', () => {
     const bad = await open(t.keyA, 'queued|0|1');
     expect(bad.status).toBe(400);
     expect(ErrorBody.parse(bad.body).error.code).toBe('validation_failed');
-    const res = await fetch(`${base}/v1/events`);
+    const res = await fetch(`${t.base}/v1/events`);
     expect(res.status).toBe(401);
   });
 });

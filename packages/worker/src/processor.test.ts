@@ -50,7 +50,8 @@ describe('processor', () => {
 
   /** The real engine; `afterRender` runs once a job's inference is done, before the processor goes on. */
   function deps(afterRender?: (req: RenderRequest) => Promise<void>) {
-    const wrapped: Pick<ScheduledEngine, 'render'> = {
+    const wrapped: Pick<ScheduledEngine, 'render' | 'renderPipeline'> = {
+      renderPipeline: (req, control) => engine.renderPipeline(req, control),
       render: async (req, control) => {
         const share = await engine.render(req, control);
         await afterRender?.(req);
@@ -70,7 +71,7 @@ describe('processor', () => {
       id, object: 'job', status: 'queued', quality, prompt, params: registry.resolveParams(quality, { seed: 3 }, () => 3),
       model: registry.modelRef(quality), progress: 0, queue_position: null, estimate: { gpu_seconds: 0, credits: 0 }, usage: null,
       assets: null, error: null, warnings: [], metadata: {}, parent_job_id: null, webhook_url: null, cache_hit: false, degraded: false,
-      attempts: 0, created_at: new Date().toISOString(), started_at: null, finished_at: null,
+      attempts: 0, created_at: new Date().toISOString(), started_at: null, finished_at: null, expires_at: null,
     };
     await lifecycle.accept({ job, team: 't', lane: quality === 'draft' ? 'draft' : 'final', reserveS: 0, quotaS: undefined });
     // The fields of a BullMQ job the processor reads.
@@ -84,6 +85,7 @@ describe('processor', () => {
     let canceledAt = 0;
     const d = deps();
     d.engine = {
+      renderPipeline: (req, control) => engine.renderPipeline(req, control),
       render: (req, control) =>
         engine.render(req, {
           ...control,
@@ -118,7 +120,7 @@ describe('processor', () => {
   });
 
   it('a rendered job tells the estimator what it was metered, so the next estimate follows', async () => {
-    const estimator = new CostEstimator(redis, registry);
+    const estimator = new CostEstimator(redis);
     await redis.del(keys.costCalibration());
     const { id, bull } = await create('a blue square');
     expect(await createProcessor('draft', { ...deps(), estimator })(bull)).toMatchObject({ status: 'succeeded' });

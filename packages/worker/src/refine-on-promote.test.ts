@@ -1,15 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import type { Job, Quality } from '@clickvid/contracts';
 import {
-  AssetStore, ATTEMPT_FILES, contentKey, modelDigest, createLogger, createRedis, createStorage, JobLifecycle, JobStore, keys, laneFor, loadConfig,
+  AssetStore, ATTEMPT_FILES, contentKey, modelDigest, createLogger, createStorage, JobLifecycle, JobStore, keys, laneFor,
   ModelRegistry, newId, QUEUE_NAMES, RENDER_JOB_OPTIONS, REPO_ROOT, type Config, type Redis, type RenderJobData, type Storage,
 } from '@clickvid/core';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { testModel, testRedis, type TestRedis } from './internal/testing.testkit.js';
+import { testModel, workerBed, type WorkerBed } from './internal/testing.testkit.js';
 import { startWorker, type RunningWorker } from './worker.js';
 
 const TEAM = 'team_refine';
@@ -27,9 +25,8 @@ describe.each([
   { form: 'graph', models: testModel().dir, name: testModel().name },
   { form: 'pipeline', models: join(REPO_ROOT, 'models'), name: 'pipeline-fixture' },
 ])('refine on promote, $form model ($name)', ({ models, name }) => {
-  let redisServer: TestRedis;
+  let bed: WorkerBed;
   let redis: Redis;
-  let dataDir: string;
   let config: Config;
   let registry: ModelRegistry;
   let store: JobStore;
@@ -40,17 +37,9 @@ describe.each([
   let q: Record<'draft' | 'final', Queue<RenderJobData>>;
 
   beforeAll(async () => {
-    redisServer = await testRedis(inject('redisUrl' as never) as string | undefined);
-    redis = createRedis(redisServer.url);
-    dataDir = mkdtempSync(join(tmpdir(), 'clickvid-refine-test-'));
-    config = loadConfig({
-      CLICKVID_REDIS_URL: redisServer.url, CLICKVID_DATA_DIR: dataDir, CLICKVID_MODELS_DIR: models, CLICKVID_MODEL: name,
-      CLICKVID_FFMPEG: '/usr/bin/ffmpeg', CLICKVID_LOG_LEVEL: 'silent',
-    });
-    registry = ModelRegistry.load(models, name);
-    store = new JobStore(redis);
+    bed = await workerBed({ dir: models, name }, inject('redisUrl' as never) as string | undefined);
+    ({ redis, config, registry, store, lifecycle } = bed);
     assets = new AssetStore(redis, config.retention.filesS.final);
-    lifecycle = new JobLifecycle(redis, config.retention);
     storage = createStorage(config);
     const prefix = `refine-${randomBytes(4).toString('hex')}`;
     worker = await startWorker({ config, registry, storage, logger: createLogger(config, 'refine-test'), prefix, cache: true });
@@ -64,9 +53,7 @@ describe.each([
     await worker?.close();
     await q?.draft.close();
     await q?.final.close();
-    redis?.disconnect();
-    await redisServer?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bed?.close();
   });
 
   /**
@@ -86,7 +73,7 @@ describe.each([
       id, object: 'job', status: 'queued', quality, prompt, params: registry.resolveParams(quality, { seed }, () => seed), model: registry.modelRef(quality),
       progress: 0, queue_position: null, estimate: { gpu_seconds: 0.1, credits: 1 }, usage: null, assets: null, error: null, warnings: [],
       metadata: {}, parent_job_id: parent, webhook_url: null, cache_hit: false, degraded: false, attempts: 0,
-      created_at: new Date().toISOString(), started_at: null, finished_at: null,
+      created_at: new Date().toISOString(), started_at: null, finished_at: null, expires_at: null,
     };
     if (link.promotedFrom) await redis.set(keys.promotion(link.promotedFrom, quality), id);
     await lifecycle.accept({ job, team: TEAM, lane: laneFor(quality), reserveS: 0, quotaS: undefined });

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job, Quality } from '@clickvid/contracts';
 import {
-  AssetStore, JobLifecycle, JobStore, laneFor, loadConfig, ModelRegistry, newId, QUEUE_NAMES, RENDER_JOB_OPTIONS, UsageLedger, createLogger,
+  AssetStore, JobLifecycle, JobStore, laneFor, ModelRegistry, newId, QUEUE_NAMES, RENDER_JOB_OPTIONS, UsageLedger, createLogger,
   createRedis, createStorage, keys, utcDay, type Config, type Redis, type RenderJobData, type Storage,
 } from '@clickvid/core';
 import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ffprobe, testModel, testRedis, type TestRedis } from './internal/testing.testkit.js';
+import { ffprobe, testModel, workerBed, type WorkerBed } from './internal/testing.testkit.js';
 import { reconcileOnce } from './reconciler.js';
 import { startWorker, type RunningWorker, type StartWorkerOptions } from './worker.js';
 
@@ -17,9 +17,8 @@ const model = testModel();
 const TEAM = 'team_test';
 
 describe('worker end to end (real redis, BullMQ, onnxruntime, ffmpeg, local storage)', () => {
-  let redisServer: TestRedis;
+  let bed: WorkerBed;
   let redis: Redis;
-  let dataDir: string;
   let config: Config;
   let registry: ModelRegistry;
   let store: JobStore;
@@ -28,28 +27,14 @@ describe('worker end to end (real redis, BullMQ, onnxruntime, ffmpeg, local stor
   const queues: Queue<RenderJobData>[] = [];
 
   beforeAll(async () => {
-    redisServer = await testRedis(inject('redisUrl' as never) as string | undefined);
-    redis = createRedis(redisServer.url);
-    dataDir = mkdtempSync(join(tmpdir(), 'clickvid-worker-test-'));
-    config = loadConfig({
-      CLICKVID_REDIS_URL: redisServer.url,
-      CLICKVID_DATA_DIR: dataDir,
-      CLICKVID_MODELS_DIR: model.dir,
-      CLICKVID_MODEL: model.name,
-      CLICKVID_FFMPEG: '/usr/bin/ffmpeg',
-      CLICKVID_LOG_LEVEL: 'silent',
-    });
-    registry = ModelRegistry.load(model.dir, model.name);
-    store = new JobStore(redis);
-    lifecycle = new JobLifecycle(redis, config.retention);
+    bed = await workerBed(model, inject('redisUrl' as never) as string | undefined);
+    ({ redis, config, registry, store, lifecycle } = bed);
   });
 
   afterAll(async () => {
     for (const w of running) await w.close();
     for (const q of queues) await q.close();
-    redis?.disconnect();
-    await redisServer?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bed?.close();
   });
 
   /** A worker on its own BullMQ prefix, so suites sharing one Redis never take each other's jobs. */
@@ -87,7 +72,7 @@ describe('worker end to end (real redis, BullMQ, onnxruntime, ffmpeg, local stor
       id, object: 'job', status: extra.status ?? 'queued', quality, prompt, params, model: registry.modelRef(quality),
       progress: 0, queue_position: null, estimate: { gpu_seconds: 0.1, credits: 1 }, usage: null, assets: null, error: null,
       warnings: [], metadata: extra.metadata ?? {}, parent_job_id: null, webhook_url: null, cache_hit: false, degraded: false,
-      attempts: 0, created_at: new Date().toISOString(), started_at: null, finished_at: null,
+      attempts: 0, created_at: new Date().toISOString(), started_at: null, finished_at: null, expires_at: null,
     };
     const lane = laneFor(quality);
     await lifecycle.accept({ job, team: TEAM, lane, reserveS: 0, quotaS: undefined });
@@ -323,7 +308,7 @@ describe('worker end to end (real redis, BullMQ, onnxruntime, ffmpeg, local stor
     queues.push(q.draft, q.final);
     const lost = await submit(q, 'a red circle', 'draft', { seed: 977, attempts: 1 });
     // A BullMQ job failed without our code recording it (the stall limit, its worker gone), its record still queued.
-    const taker = new Worker<RenderJobData>(QUEUE_NAMES.draft, null, { connection: createRedis(redisServer.url), prefix });
+    const taker = new Worker<RenderJobData>(QUEUE_NAMES.draft, null, { connection: createRedis(bed.redisUrl), prefix });
     const token = 'dead-worker';
     const taken = (await taker.getNextJob(token))!;
     expect(taken.id).toBe(lost);
@@ -337,7 +322,7 @@ describe('worker end to end (real redis, BullMQ, onnxruntime, ffmpeg, local stor
         id: orphan, object: 'job', status: 'queued', quality: 'draft', prompt: 'a red circle', params, model: registry.modelRef('draft'),
         progress: 0, queue_position: null, estimate: { gpu_seconds: 0.1, credits: 1 }, usage: null, assets: null, error: null, warnings: [],
         metadata: {}, parent_job_id: null, webhook_url: null, cache_hit: false, degraded: false, attempts: 0, created_at: new Date().toISOString(),
-        started_at: null, finished_at: null,
+        started_at: null, finished_at: null, expires_at: null,
       },
       team: TEAM, lane: 'draft', reserveS: 0.1, quotaS: undefined, trace: ORPHAN_TRACE,
     });

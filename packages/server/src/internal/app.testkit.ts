@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Job } from '@clickvid/contracts';
 import { loadConfig } from '@clickvid/core';
 import { pino } from 'pino';
 import { startRedis } from '../../../../test/harness.js';
@@ -42,5 +43,31 @@ export async function testApp(env: Record<string, string> = {}, opts: { redisUrl
       await redis.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+export type ListeningTestApp = Awaited<ReturnType<typeof listeningTestApp>>;
+
+/**
+ * A {@link testApp} on a real socket, for event streams (`inject` waits for a response to end).
+ * Streams opened with `stream()`'s controller are aborted by `abortStreams()`, to call after
+ * each test: an open stream would hold `close()`.
+ */
+export async function listeningTestApp(env: Record<string, string> = {}) {
+  const t = await testApp(env);
+  const base = await t.app.listen({ host: '127.0.0.1', port: 0 });
+  const opened: AbortController[] = [];
+  return {
+    ...t,
+    base,
+    stream(): AbortController {
+      const ctl = new AbortController();
+      opened.push(ctl);
+      return ctl;
+    },
+    abortStreams: () => opened.splice(0).forEach((c) => c.abort()),
+    /** A queued draft of the key's team. */
+    submit: async (key: string) =>
+      Job.parse((await t.app.inject({ method: 'POST', url: '/v1/generate', headers: t.auth(key), payload: { prompt: 'a red circle moving right' } })).json()),
   };
 }

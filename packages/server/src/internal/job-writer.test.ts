@@ -20,7 +20,7 @@ function newJob(over: { id?: string; team?: string; contentKey?: string } = {}):
     params: { duration_s: 2, fps: 8, frames: 16, width: 128, height: 128, aspect_ratio: '1:1', seed: 7 },
     model: t.deps.registry.modelRef('draft'), queue_position: null, estimate: { gpu_seconds: 0.01, credits: 0.1 },
     usage: null, assets: null, error: null, warnings: [], metadata: {}, parent_job_id: null, webhook_url: null,
-    cache_hit: false, degraded: false, attempts: 0, created_at: new Date().toISOString(), started_at: null, finished_at: null,
+    cache_hit: false, degraded: false, attempts: 0, created_at: new Date().toISOString(), started_at: null, finished_at: null, expires_at: null,
   };
   return { job, team: over.team ?? 'alpha', lane: 'draft', contentKey: over.contentKey ?? randomBytes(32).toString('hex'), quotaS: undefined };
 }
@@ -85,7 +85,7 @@ describe('JobWriter', () => {
     const file = { content_type: 'video/mp4', bytes: 4, width: 128, height: 128, frames: 16, duration_s: 2, sha256: 'f'.repeat(64) };
     for (const k of ['cached/v.mp4', 'cached/p.png']) await t.deps.storage.put(k, Buffer.from('data'), { contentType: 'video/mp4' });
     const hit = newJob();
-    await t.deps.cache.put(hit.contentKey, {
+    await t.deps.cache.put(hit.contentKey!, {
       video: { ...file, kind: 'video', storage_key: 'cached/v.mp4' },
       poster: { ...file, kind: 'poster', content_type: 'image/png', storage_key: 'cached/p.png' },
       job_id: 'job_renderedbefore00',

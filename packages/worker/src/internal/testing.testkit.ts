@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '@clickvid/core';
+import { createRedis, JobLifecycle, JobStore, loadConfig, ModelRegistry, REPO_ROOT } from '@clickvid/core';
 import { Redis } from 'ioredis';
 
 const run = promisify(execFile);
@@ -37,6 +37,35 @@ export async function testRedis(provided?: string): Promise<TestRedis> {
   const url = provided ?? process.env['CLICKVID_TEST_REDIS_URL'];
   if (url) return { url, stop: async () => undefined };
   return startRedisServer();
+}
+
+export type WorkerBed = Awaited<ReturnType<typeof workerBed>>;
+
+/**
+ * What a worker suite runs on: Redis ({@link testRedis}), a data dir, the config serving `model`,
+ * and the stores over them. `close()` undoes all of it; a suite closes its workers and queues first.
+ */
+export async function workerBed(model: { dir: string; name: string }, providedRedis?: string) {
+  const redisServer = await testRedis(providedRedis);
+  const redis = createRedis(redisServer.url);
+  const dataDir = mkdtempSync(join(tmpdir(), 'clickvid-worker-test-'));
+  const config = loadConfig({
+    CLICKVID_REDIS_URL: redisServer.url, CLICKVID_DATA_DIR: dataDir, CLICKVID_MODELS_DIR: model.dir, CLICKVID_MODEL: model.name,
+    CLICKVID_FFMPEG: '/usr/bin/ffmpeg', CLICKVID_LOG_LEVEL: 'silent',
+  });
+  return {
+    redisUrl: redisServer.url,
+    redis,
+    config,
+    registry: ModelRegistry.load(model.dir, model.name),
+    store: new JobStore(redis),
+    lifecycle: new JobLifecycle(redis, config.retention),
+    async close() {
+      redis.disconnect();
+      await redisServer.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function startRedisServer(bin = '/usr/bin/redis-server'): Promise<TestRedis> {
