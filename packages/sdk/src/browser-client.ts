@@ -40,6 +40,6 @@ export class Clickvid extends ClientBase {
       undefined, // browsers do not let a script set user-agent
     );
     this.assets = new Assets(this.transport);
-    this.webhooks = new Webhooks(options.webhookSecret);
+    this.webhooks = new Webhooks(options.webhookSecret, this.transport);
   }
 }

@@ -1,10 +1,12 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { WebhookEvent } from '@clickvid/contracts';
 import { WebhookVerificationError } from '../errors.js';
+import type { Transport } from '../internal/transport.js';
 import {
   parseEvent, readSignedHeaders, secretBytes,
   type SignOptions, type SignedHeaders, type UnwrapOptions, type WebhookHeaders,
 } from '../internal/webhook-common.js';
+import { WebhookDeliveries } from './webhook-deliveries.js';
 
 export type { SignOptions, SignedHeaders, UnwrapOptions, WebhookHeaders };
 
@@ -14,8 +16,17 @@ export type { SignOptions, SignedHeaders, UnwrapOptions, WebhookHeaders };
  * node:crypto; the browser build's `Webhooks` does the same asynchronously over Web Crypto.
  */
 export class Webhooks {
-  /** @param defaultSecret - used when a call passes none */
-  constructor(private readonly defaultSecret: string | undefined) {}
+  /** The team's deliveries: list them, see each attempt, replay one. Needs a client (`client.webhooks`). */
+  readonly deliveries: WebhookDeliveries;
+
+  /**
+   * @param defaultSecret - used when a call passes none
+   * @param transport - the client's, for {@link deliveries}; a `Webhooks` made on its own only verifies and signs
+   * @internal transport
+   */
+  constructor(private readonly defaultSecret: string | undefined, transport?: Transport) {
+    this.deliveries = new WebhookDeliveries(transport);
+  }
 
   /**
    * Verify a delivery and return its event. Pass the raw body exactly as
