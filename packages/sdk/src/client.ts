@@ -4,6 +4,7 @@ import { fetchHttp } from './internal/http-fetch.js';
 import { undiciHttp } from './internal/http-undici.js';
 import { Admin } from './resources/admin.js';
 import { Assets } from './resources/assets.js';
+import { WebhookDeliveries } from './resources/webhook-deliveries.js';
 import { Webhooks } from './resources/webhooks.js';
 import { VERSION } from './version.js';
 
@@ -51,7 +52,7 @@ export class Clickvid extends ClientBase {
       `clickvid-sdk/${VERSION} node/${process.versions.node}`,
     );
     this.assets = new Assets(this.transport);
-    this.webhooks = new Webhooks(options.webhookSecret ?? process.env.CLICKVID_WEBHOOK_SECRET, this.transport);
+    this.webhooks = new Webhooks(options.webhookSecret ?? process.env.CLICKVID_WEBHOOK_SECRET, new WebhookDeliveries(this.transport));
     this.admin = new Admin(this.transport);
   }
 }

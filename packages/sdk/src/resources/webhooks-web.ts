@@ -1,6 +1,5 @@
 import type { WebhookEvent } from '@clickvid/contracts';
 import { WebhookVerificationError } from '../errors.js';
-import type { Transport } from '../internal/transport.js';
 import { uuid } from '../internal/uuid.js';
 import {
   fromBase64, parseEvent, readSignedHeaders, secretBytes, toBase64,
@@ -24,11 +23,10 @@ export class Webhooks {
 
   /**
    * @param defaultSecret - used when a call passes none
-   * @param transport - the client's, for {@link deliveries}; a `Webhooks` made on its own only verifies and signs
-   * @internal transport
+   * @param deliveries - the client's (`client.webhooks` has them); a `Webhooks` made on its own only verifies and signs
    */
-  constructor(private readonly defaultSecret: string | undefined, transport?: Transport) {
-    this.deliveries = new WebhookDeliveries(transport);
+  constructor(private readonly defaultSecret: string | undefined, deliveries?: WebhookDeliveries) {
+    this.deliveries = deliveries ?? new WebhookDeliveries(undefined);
   }
 
   /**

@@ -1,7 +1,6 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { WebhookEvent } from '@clickvid/contracts';
 import { WebhookVerificationError } from '../errors.js';
-import type { Transport } from '../internal/transport.js';
 import {
   parseEvent, readSignedHeaders, secretBytes,
   type SignOptions, type SignedHeaders, type UnwrapOptions, type WebhookHeaders,
@@ -21,11 +20,10 @@ export class Webhooks {
 
   /**
    * @param defaultSecret - used when a call passes none
-   * @param transport - the client's, for {@link deliveries}; a `Webhooks` made on its own only verifies and signs
-   * @internal transport
+   * @param deliveries - the client's (`client.webhooks` has them); a `Webhooks` made on its own only verifies and signs
    */
-  constructor(private readonly defaultSecret: string | undefined, transport?: Transport) {
-    this.deliveries = new WebhookDeliveries(transport);
+  constructor(private readonly defaultSecret: string | undefined, deliveries?: WebhookDeliveries) {
+    this.deliveries = deliveries ?? new WebhookDeliveries(undefined);
   }
 
   /**
