@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRedis, type RedisHandle } from '../../../test/harness.js';
 import { DELIVERY_INDEX_MAX, DeliveryStore, newDeliveryId, originalDeliveryId, type NewDelivery } from './deliveries.js';
-import { keys } from './keys.js';
+import { Queue } from 'bullmq';
+import { createLogger } from './logger.js';
+import { WebhookOutbox } from './outbox.js';
+import type { WebhookJobData } from './queues.js';
+import { keys, QUEUE_NAMES } from './keys.js';
 import { createRedis, type Redis } from './redis.js';
 import { DELIVERY_TTL_S, webhookRetryDelay } from './webhook-events.js';
 
@@ -136,6 +140,33 @@ describe('DeliveryStore', () => {
     console.log(`one delivery: record ${record} B (payload ${payload.length} B) + about ${Math.round(index)} B in the team index`);
     expect(record).toBeGreaterThan(payload.length);
     expect(record).toBeLessThan(payload.length + 1536);
+  });
+});
+
+describe('WebhookOutbox hand-over', () => {
+  it('writes one record and queues one job per event, even when the event is handed over twice', async () => {
+    const queue = new Queue<WebhookJobData>(QUEUE_NAMES.webhooks, { connection: redis });
+    const outboxRedis = createRedis(rh.url);
+    const outbox = new WebhookOutbox(outboxRedis, queue, 'test', createLogger({ logLevel: 'silent' }, 'test'));
+    try {
+      const entry = ['event', 'evt_abc_succeeded', 'job', 'job_abc', 'team', 'alpha', 'url', 'https://example.com/h', 'type', 'job.succeeded', 'payload', PAYLOAD, 'trace', ''];
+      await redis.xadd(keys.webhookOutbox(), '*', ...entry);
+      expect(await outbox.drainOnce()).toBe(1);
+      const id = originalDeliveryId('evt_abc_succeeded');
+      await store.recordAttempt(id, { attempts: 1, status: 'pending', statusCode: 503, error: 'answered 503', nextRetryAt: new Date(Date.now() + 1000) });
+      // The same event again (a consumer that died after queueing, before acknowledging).
+      await redis.xadd(keys.webhookOutbox(), '*', ...entry);
+      expect(await outbox.drainOnce()).toBe(1);
+      expect((await store.get(id))!.delivery).toMatchObject({ event_id: 'evt_abc_succeeded', attempts: 1, last_status_code: 503 });
+      expect(await redis.zcard(keys.teamDeliveries('alpha'))).toBe(1);
+      const job = await queue.getJob(id);
+      expect(job?.data).toMatchObject({ eventId: 'evt_abc_succeeded', deliveryId: id, payload: PAYLOAD });
+      expect(job?.opts.backoff).toEqual({ type: 'custom' });
+      expect(await queue.getJobCounts('wait', 'delayed', 'active')).toEqual({ wait: 1, delayed: 0, active: 0 });
+    } finally {
+      await outbox.close();
+      await queue.close();
+    }
   });
 });
 
