@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ApiKey, ApiKeyList, ApiKeyRotation, ApiKeyWithSecret, Asset, Job, JobEvent, JobList, ModelList, PromptCheck, Team, TeamEventId, TeamEventType, TeamList, UsageReport } from '@clickvid/contracts';
+import { ApiKey, ApiKeyList, ApiKeyRotation, ApiKeyWithSecret, Asset, Job, JobEvent, JobList, ModelList, PromptCheck, Team, TeamEventId, TeamEventType, TeamList, UsageReport, WebhookDelivery, WebhookDeliveryList } from '@clickvid/contracts';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 
@@ -60,6 +60,8 @@ const SCHEMAS = new Map<string, z.ZodType>([
   ['admin:keys:revoke', ApiKey],
   ['admin:keys:rotate', ApiKeyRotation],
   ['prompts:check', PromptCheck],
+  ['webhooks:list', WebhookDeliveryList],
+  ['webhooks:replay', WebhookDelivery],
   ['login', z.object({ profile: z.string(), url: z.string(), team: z.string(), api_key: masked, path: z.string() })],
 ]);
 

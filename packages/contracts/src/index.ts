@@ -13,7 +13,9 @@ export { AssetKind, Asset, AssetRetrieveQuery } from './assets.js';
 export { UsageQuery, UsageRow, UsageReport } from './usage.js';
 export { ModelTier, ModelInfo, ModelList } from './models.js';
 export { PromptCheckRequest, PromptCheck } from './prompts.js';
-export { WebhookEventType, WebhookEvent } from './webhooks.js';
+export {
+  WebhookEventType, WebhookEvent, WebhookDeliveryId, WebhookDeliveryStatus, WebhookDelivery, WebhookDeliveryListQuery, WebhookDeliveryList,
+} from './webhooks.js';
 export {
   TeamId, ApiKeyId, RateLimits, TeamSettings, TeamSettingsPatch, Team, TeamCreateRequest, TeamUpdateRequest, TeamList,
   ApiKeyStatus, ApiKey, ApiKeyWithSecret, ApiKeyCreateRequest, ApiKeyList, ApiKeyRotateRequest, ApiKeyRotation,

@@ -51,7 +51,10 @@ export {
   type Retention, type Expiry, type SweepReport,
 } from './retention.js';
 export { s3LifecycleConfiguration } from './storage/s3-lifecycle.js';
-export { signWebhook, WEBHOOK_JOB_OPTIONS } from './webhook-events.js';
+export { DELIVERY_TTL_S, WEBHOOK_JOB_OPTIONS, WEBHOOK_RETRY, webhookRetryDelay } from './webhook-events.js';
+export {
+  DeliveryStore, DELIVERY_INDEX_MAX, deliveryJob, newDeliveryId, originalDeliveryId, type AttemptOutcome, type NewDelivery, type StoredDelivery,
+} from './deliveries.js';
 export { createTracer, NO_TRACER, type Tracer, type TraceSpan, type TraceParent, type SpanOptions, type SpanKind } from './tracing.js';
 export { collectProcessMetrics } from './process-metrics.js';
 export { ClusterMetrics, HISTOGRAMS, COUNTERS, counterFields, histogramFields, jobLabels, type HistogramName, type CounterName, type MetricField } from './cluster-metrics.js';

@@ -46,6 +46,18 @@ export const keys = {
   laneRunning: (lane: string) => `cv:lane:${lane}:running`,
   /** Stream: webhook events written by the lifecycle scripts, drained into the webhooks queue (consumer group `senders`). */
   webhookOutbox: () => 'cv:outbox:webhooks',
+  /**
+   * Hash: one webhook delivery (see DeliveryStore): the public WebhookDelivery fields as
+   * strings ('' for null), plus `team`, `payload` (the exact bytes sent) and `trace`.
+   * Expires DELIVERY_TTL_S after it was queued, as a failed delivery job does.
+   */
+  webhookDelivery: (id: string) => `cv:dlv:${id}`,
+  /**
+   * Sorted set of a team's delivery ids, scored by when they were queued (ms): GET
+   * /v1/webhooks/deliveries. Trimmed on every add to DELIVERY_TTL_S and to
+   * DELIVERY_INDEX_MAX entries, and expires with its newest delivery.
+   */
+  teamDeliveries: (team: string) => `cv:team:${team}:deliveries`,
   /** String (JSON): an asset record. */
   asset: (id: string) => `cv:asset:${id}`,
   /** Hash: usage counters for a team and UTC day, in integer micro-units; `reserved_us` holds open quota reservations. */

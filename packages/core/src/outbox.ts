@@ -4,7 +4,7 @@ import { keys } from './keys.js';
 import { fieldsOf } from './redis.js';
 import type { Logger } from './logger.js';
 import type { WebhookJobData } from './queues.js';
-import { WEBHOOK_JOB_OPTIONS } from './webhook-events.js';
+import { DeliveryStore, deliveryJob, originalDeliveryId, type NewDelivery } from './deliveries.js';
 
 const GROUP = 'senders';
 /** An entry a consumer read but did not acknowledge for this long is taken over: that consumer died. */
@@ -17,12 +17,14 @@ const BATCH = 100;
  * that ends jobs runs one — workers, and API servers, since cancels make events — as
  * consumers of one group, so each entry is handled by one of them. An entry is
  * acknowledged (and deleted) only after its delivery job is in the queue; one read by a
- * consumer that died is reclaimed after {@link OUTBOX_CLAIM_IDLE_MS}. The delivery job's
- * id is the event id, so handing an entry over twice still queues one delivery.
+ * consumer that died is reclaimed after {@link OUTBOX_CLAIM_IDLE_MS}. Each entry becomes a
+ * delivery record (DeliveryStore) and a delivery job, both with an id derived from the event
+ * id, so handing an entry over twice still records and queues one delivery.
  */
 export class WebhookOutbox {
   private stopping = false;
   private loop: Promise<void> | null = null;
+  private readonly deliveries: DeliveryStore;
 
   /** `redis` is a connection of the outbox's own: it blocks on XREADGROUP. */
   constructor(
@@ -30,7 +32,9 @@ export class WebhookOutbox {
     private readonly queue: Queue<WebhookJobData>,
     private readonly consumer: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.deliveries = new DeliveryStore(redis);
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -89,16 +93,21 @@ export class WebhookOutbox {
 
   private async handOver(entries: Entry[]): Promise<number> {
     const ids: string[] = [];
-    const jobs = [];
+    const records: NewDelivery[] = [];
     for (const [id, flat] of entries) {
       if (!flat) continue; // deleted meanwhile
       const f = fieldsOf(flat);
-      const data: WebhookJobData = { eventId: f.event!, jobId: f.job!, team: f.team!, url: f.url!, type: f.type as WebhookJobData['type'], payload: f.payload!, ...(f.trace ? { trace: f.trace } : {}) };
-      jobs.push({ name: data.type, data, opts: { ...WEBHOOK_JOB_OPTIONS, jobId: data.eventId } });
+      records.push({
+        id: originalDeliveryId(f.event!), eventId: f.event!, jobId: f.job!, team: f.team!, url: f.url!, type: f.type as WebhookJobData['type'], payload: f.payload!,
+        trace: f.trace || undefined,
+      });
       ids.push(id);
     }
     if (ids.length === 0) return 0;
-    await this.queue.addBulk(jobs);
+    // Record first, then queue: a crash between the two leaves a pending record whose job the
+    // next hand-over adds (the record is written once: its id derives from the event id).
+    await this.deliveries.createMany(records);
+    await this.queue.addBulk(records.map(deliveryJob));
     await this.redis.multi().xack(keys.webhookOutbox(), GROUP, ...ids).xdel(keys.webhookOutbox(), ...ids).exec();
     return ids.length;
   }

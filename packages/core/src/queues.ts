@@ -15,8 +15,13 @@ export interface RenderJobData {
 }
 
 export interface WebhookJobData {
-  /** Stable across retries: the webhook-id header. */
+  /** Stable across retries and replays: the webhook-id header. */
   eventId: string;
+  /**
+   * The delivery record this job updates (DeliveryStore), also the BullMQ job id. Absent
+   * on jobs queued before deliveries were recorded: those are sent without a record.
+   */
+  deliveryId?: string;
   jobId: string;
   team: string;
   url: string;

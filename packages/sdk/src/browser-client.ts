@@ -1,6 +1,7 @@
 import { ClientBase, DEFAULT_BASE_URL, type CommonClientOptions } from './internal/client-base.js';
 import { fetchHttp } from './internal/http-fetch.js';
 import { Assets } from './resources/assets-base.js';
+import { WebhookDeliveries } from './resources/webhook-deliveries.js';
 import { Webhooks } from './resources/webhooks-web.js';
 
 /** Options of {@link Clickvid} in browsers, workers and edge runtimes. */
@@ -40,6 +41,6 @@ export class Clickvid extends ClientBase {
       undefined, // browsers do not let a script set user-agent
     );
     this.assets = new Assets(this.transport);
-    this.webhooks = new Webhooks(options.webhookSecret);
+    this.webhooks = new Webhooks(options.webhookSecret, new WebhookDeliveries(this.transport));
   }
 }

@@ -20,10 +20,11 @@ export { Usage } from './resources/usage.js';
 export { Models } from './resources/models.js';
 export { Prompts } from './resources/prompts.js';
 export { Webhooks, type WebhookBody, type WebhookHeaders, type UnwrapOptions, type SignOptions, type SignedHeaders } from './resources/webhooks-web.js';
+export { WebhookDeliveries, type WebhookDeliveryListParams } from './resources/webhook-deliveries.js';
 export { isTerminal, DEFAULT_WAIT_TIMEOUT_MS, type WaitOptions } from './internal/wait.js';
 export type { RequestOptions, ApiResponse } from './internal/transport.js';
 export { VERSION } from './version.js';
 export type {
   Job, JobEvent, JobList, TeamEvent, TeamEventType, JobListQuery, JobStatus, Quality, AspectRatio, GenerateRequest, Asset, UsageReport, UsageQuery,
-  ModelList, ModelInfo, ModelTier, WebhookEvent,
+  ModelList, ModelInfo, ModelTier, WebhookEvent, WebhookDelivery, WebhookDeliveryList, WebhookDeliveryListQuery, WebhookDeliveryStatus,
 } from '@clickvid/contracts';

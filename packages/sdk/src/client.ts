@@ -4,6 +4,7 @@ import { fetchHttp } from './internal/http-fetch.js';
 import { undiciHttp } from './internal/http-undici.js';
 import { Admin } from './resources/admin.js';
 import { Assets } from './resources/assets.js';
+import { WebhookDeliveries } from './resources/webhook-deliveries.js';
 import { Webhooks } from './resources/webhooks.js';
 import { VERSION } from './version.js';
 
@@ -34,7 +35,7 @@ export interface ClientOptions extends CommonClientOptions {
 export class Clickvid extends ClientBase {
   /** Asset metadata, signed URLs, and downloads to disk. */
   readonly assets: Assets;
-  /** Verify and sign webhook deliveries. */
+  /** Verify and sign webhook deliveries; list and replay them (`webhooks.deliveries`). */
   readonly webhooks: Webhooks;
   /** Teams and keys: needs an admin key as `apiKey` (Node only: an admin key has no place in a browser). */
   readonly admin: Admin;
@@ -51,7 +52,7 @@ export class Clickvid extends ClientBase {
       `clickvid-sdk/${VERSION} node/${process.versions.node}`,
     );
     this.assets = new Assets(this.transport);
-    this.webhooks = new Webhooks(options.webhookSecret ?? process.env.CLICKVID_WEBHOOK_SECRET);
+    this.webhooks = new Webhooks(options.webhookSecret ?? process.env.CLICKVID_WEBHOOK_SECRET, new WebhookDeliveries(this.transport));
     this.admin = new Admin(this.transport);
   }
 }

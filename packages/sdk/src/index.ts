@@ -22,12 +22,13 @@ export { Models } from './resources/models.js';
 export { Admin, AdminTeams, AdminKeys } from './resources/admin.js';
 export { Prompts } from './resources/prompts.js';
 export { Webhooks, type WebhookHeaders, type UnwrapOptions, type SignOptions, type SignedHeaders } from './resources/webhooks.js';
+export { WebhookDeliveries, type WebhookDeliveryListParams } from './resources/webhook-deliveries.js';
 export { isTerminal, DEFAULT_WAIT_TIMEOUT_MS, type WaitOptions } from './internal/wait.js';
 export type { RequestOptions, ApiResponse } from './internal/transport.js';
 export { VERSION } from './version.js';
 export type {
   Job, JobEvent, JobList, TeamEvent, TeamEventType, JobListQuery, JobStatus, Quality, AspectRatio, GenerateRequest, Asset, UsageReport, UsageQuery,
-  ModelList, ModelInfo, ModelTier, WebhookEvent, PromptCheck, PromptCheckRequest,
+  ModelList, ModelInfo, ModelTier, WebhookEvent, WebhookDelivery, WebhookDeliveryList, WebhookDeliveryListQuery, WebhookDeliveryStatus, PromptCheck, PromptCheckRequest,
   Team, TeamList, TeamSettings, TeamSettingsPatch, TeamCreateRequest, TeamUpdateRequest,
   ApiKey, ApiKeyList, ApiKeyWithSecret, ApiKeyRotation, ApiKeyCreateRequest, ApiKeyRotateRequest,
 } from '@clickvid/contracts';

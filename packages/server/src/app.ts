@@ -17,6 +17,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
 import { promptRoutes } from './routes/prompts.js';
 import { studioRoutes } from './routes/studio.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 const VERSION = '0.1.0';
 
@@ -103,6 +104,7 @@ export async function buildApp(d: Deps, logger: Logger) {
     await v1.register(assetRoutes(d));
     await v1.register(accountRoutes(d));
     await v1.register(promptRoutes(d));
+    await v1.register(webhookRoutes(d));
   });
   return app;
 }

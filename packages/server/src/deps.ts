@@ -1,5 +1,5 @@
 import {
-  AssetStore, CostEstimator, createQueues, createTracer, createRedis, createServerRedis, createStorage, redisReady, JobLifecycle, JobStore, ModelRegistry, ModelVersions, OutputCache, TeamStore, UsageLedger,
+  AssetStore, CostEstimator, DeliveryStore, createQueues, createTracer, createRedis, createServerRedis, createStorage, redisReady, JobLifecycle, JobStore, ModelRegistry, ModelVersions, OutputCache, TeamStore, UsageLedger,
   type Config, type Queues, type Redis, type Storage, type Tracer,
 } from '@clickvid/core';
 import { Authenticator } from './auth.js';
@@ -37,6 +37,8 @@ export interface Deps {
   events: JobEvents;
   metrics: Metrics;
   jobs: JobsService;
+  /** Webhook delivery records: listed, read and replayed by /v1/webhooks/deliveries. */
+  deliveries: DeliveryStore;
   /** Where webhooks may go: checked at submit and again at connect time by the sender. */
   webhookTargets: WebhookTargets;
   /** OpenTelemetry spans (HTTP requests, webhook deliveries); a no-op, with no SDK loaded, when tracing is off. */
@@ -83,6 +85,7 @@ export async function createDeps(config: Config, registry = ModelRegistry.load(c
   return {
     config, redis, sub, store, lifecycle, assets, teams, ledger, registry, models, estimator, storage, queues, cache, metrics, events, jobs, webhookTargets, tracer,
     idempotency: new Idempotency(redis),
+    deliveries: new DeliveryStore(redis),
     auth,
     streams: new StreamSlots(redis, config.sseMaxStreamsPerTeam),
     redisAvailability: new RedisAvailability(redis),

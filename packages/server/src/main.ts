@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   if (!config.adminKeySha256.length) logger.info('CLICKVID_ADMIN_KEY_SHA256 is unset: the admin API (/v1/admin) is off');
   const app = await buildApp(deps, logger);
   const senderConn = createRedis(config.redisUrl);
-  const sender = startWebhookSender({ connection: senderConn, teams: deps.teams, targets: deps.webhookTargets, logger, tracer: deps.tracer });
+  const sender = startWebhookSender({ connection: senderConn, teams: deps.teams, targets: deps.webhookTargets, logger, tracer: deps.tracer, deliveries: deps.deliveries });
   // Cancels end jobs here, so the server drains the webhook outbox too (one consumer group with the workers).
   const outbox = new WebhookOutbox(createRedis(config.redisUrl), deps.queues.webhooks, `server-${hostname()}-${process.pid}`, logger);
   outbox.start();

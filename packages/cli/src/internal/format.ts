@@ -20,7 +20,8 @@ export function describeProgress(job: Job): string {
   return `${job.id} ${job.status}`;
 }
 
-export function colorStatus(status: Job['status']): string {
+/** A job's or a webhook delivery's status, coloured by outcome. */
+export function colorStatus(status: Job['status'] | 'pending'): string {
   if (status === 'succeeded') return paint.green(status);
   if (status === 'failed') return paint.red(status);
   if (status === 'canceled') return paint.gray(status);

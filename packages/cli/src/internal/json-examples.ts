@@ -54,12 +54,24 @@ const apiKey = {
   created_at: '2026-11-29T09:05:00.000Z', last_used_at: '2026-11-29T16:20:00.000Z', expires_at: null, revoked_at: null,
 } as const;
 
+const delivery = {
+  id: 'dlv_3f9c2a7e1b0d4c8a9e6f5a4b3c', object: 'webhook_delivery', event_id: 'evt_8f2kq4m1xz_succeeded', job_id: job.id, type: 'job.succeeded',
+  url: 'https://example.com/hooks/clickvid', status: 'pending', attempts: 1, last_status_code: 500, last_error: 'https://example.com/hooks/clickvid answered 500',
+  next_retry_at: '2026-11-29T16:20:02.310Z', created_at: '2026-11-29T16:20:00.320Z', delivered_at: null, replay_of: null,
+} as const;
+
 export const JSON_EXAMPLES = {
   /** generate, promote, jobs wait: the job, plus `output` when a video was downloaded. */
   jobResult: { ...job, output },
   /** jobs get, jobs cancel. */
   job: queued,
   jobList: { object: 'list', data: [job], next_cursor: 'job_7d1a0c3b2e' },
+  /** webhooks replay: the new delivery, as queued. */
+  delivery: {
+    ...delivery, id: 'dlv_9a1b2c3d4e5f60718293a4b5c6', status: 'pending', attempts: 0, last_status_code: null, last_error: null, next_retry_at: null,
+    created_at: '2026-11-29T16:30:00.000Z', replay_of: delivery.id,
+  },
+  deliveryList: { object: 'list', data: [delivery], next_cursor: null },
   /** jobs watch: one event a line (NDJSON). */
   jobEvents: [
     { type: 'status', job: queued },

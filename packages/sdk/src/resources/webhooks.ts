@@ -5,6 +5,7 @@ import {
   parseEvent, readSignedHeaders, secretBytes,
   type SignOptions, type SignedHeaders, type UnwrapOptions, type WebhookHeaders,
 } from '../internal/webhook-common.js';
+import { WebhookDeliveries } from './webhook-deliveries.js';
 
 export type { SignOptions, SignedHeaders, UnwrapOptions, WebhookHeaders };
 
@@ -14,8 +15,16 @@ export type { SignOptions, SignedHeaders, UnwrapOptions, WebhookHeaders };
  * node:crypto; the browser build's `Webhooks` does the same asynchronously over Web Crypto.
  */
 export class Webhooks {
-  /** @param defaultSecret - used when a call passes none */
-  constructor(private readonly defaultSecret: string | undefined) {}
+  /** The team's deliveries: list them, see each attempt, replay one. Needs a client (`client.webhooks`). */
+  readonly deliveries: WebhookDeliveries;
+
+  /**
+   * @param defaultSecret - used when a call passes none
+   * @param deliveries - the client's (`client.webhooks` has them); a `Webhooks` made on its own only verifies and signs
+   */
+  constructor(private readonly defaultSecret: string | undefined, deliveries?: WebhookDeliveries) {
+    this.deliveries = deliveries ?? new WebhookDeliveries(undefined);
+  }
 
   /**
    * Verify a delivery and return its event. Pass the raw body exactly as
