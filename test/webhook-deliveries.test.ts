@@ -127,7 +127,7 @@ describe('webhook deliveries', () => {
     expect(replayDone).toMatchObject({ attempts: 1, last_status_code: 200, replay_of: done.id });
     expect((await deliveriesOf(job.id)).map((d) => d.id)).toEqual([replay.id, done.id]);
 
-    // Another team sees none of it: list, get and replay are all not_found or empty.
+    // Another team sees none of it: list, get and replay are all webhook_delivery_not_found or empty.
     const admin = { url: stack.url, apiKey: ADMIN_KEY };
     expect((await api(admin, 'POST', '/v1/admin/teams', { id: 'other', name: 'Other' })).status).toBe(201);
     const key = await api(admin, 'POST', '/v1/admin/teams/other/keys', { name: 'test' });
@@ -135,12 +135,12 @@ describe('webhook deliveries', () => {
     expect(await deliveriesOf(job.id, other as Stack)).toEqual([]);
     expect((await api(other, 'GET', '/v1/webhooks/deliveries')).body.data).toEqual([]);
     const get = await api(other, 'GET', `/v1/webhooks/deliveries/${done.id}`);
-    expect([get.status, get.body.error.code]).toEqual([404, 'not_found']);
+    expect([get.status, get.body.error.code]).toEqual([404, 'webhook_delivery_not_found']);
     const rep = await api(other, 'POST', `/v1/webhooks/deliveries/${done.id}/replay`);
-    expect([rep.status, rep.body.error.code]).toEqual([404, 'not_found']);
+    expect([rep.status, rep.body.error.code]).toEqual([404, 'webhook_delivery_not_found']);
     const cliOther = await runCli(['webhooks', 'replay', done.id], { cwd: dir, env: { CLICKVID_API_URL: stack.url, CLICKVID_API_KEY: other.apiKey, XDG_CONFIG_HOME: join(dir, 'xdg'), NO_COLOR: '1' } });
     expect(cliOther.code).toBe(1);
-    expect(cliOther.stderr).toContain('Error [not_found]');
+    expect(cliOther.stderr).toContain('Error [webhook_delivery_not_found]');
     expect(got).toHaveLength(3);
   }, 60_000);
 });

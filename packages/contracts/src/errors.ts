@@ -26,6 +26,7 @@ export const ERROR_CATALOGUE = {
   asset_not_found: { status: 404, type: 'not_found_error', message: 'No such asset.', retryable: false },
   team_not_found: { status: 404, type: 'not_found_error', message: 'No such team.', retryable: false },
   api_key_not_found: { status: 404, type: 'not_found_error', message: 'No such API key.', retryable: false },
+  webhook_delivery_not_found: { status: 404, type: 'not_found_error', message: 'No such webhook delivery.', retryable: false },
   // 409
   job_not_cancelable: { status: 409, type: 'conflict_error', message: 'The job has already finished and cannot be canceled.', retryable: false },
   job_not_promotable: { status: 409, type: 'conflict_error', message: 'Only a queued, running or succeeded job can be promoted.', retryable: false },

@@ -111,7 +111,7 @@ describe('DeliveryStore', () => {
     const now = Date.now();
     await store.create(delivery(1), now - (DELIVERY_TTL_S + 60) * 1000);
     await store.create(delivery(2), now);
-    expect(await redis.zrange(keys.teamDeliveries('alpha'), 0, -1)).toEqual([delivery(2).id]);
+    expect(await redis.zrange(keys.teamDeliveries('alpha'), '0', '-1')).toEqual([delivery(2).id]);
 
     await redis.flushall();
     const records = Array.from({ length: DELIVERY_INDEX_MAX + 5 }, (_, i) => delivery(i, { id: `dlv_${i.toString(36).padStart(6, '0')}` }));

@@ -24,7 +24,7 @@ async function seed(team: string, n: number, url = 'https://93.184.215.14/hooks'
 }
 
 describe('/v1/webhooks/deliveries', () => {
-  it("lists, filters and gets the caller's deliveries; another team's read as 404 not_found", async () => {
+  it("lists, filters and gets the caller's deliveries; another team's read as 404 webhook_delivery_not_found", async () => {
     const a1 = await seed('alpha', 1);
     const a2 = await seed('alpha', 2);
     const b1 = await seed('beta', 1);
@@ -48,10 +48,10 @@ describe('/v1/webhooks/deliveries', () => {
 
     const theirs = await t.app.inject({ url: `/v1/webhooks/deliveries/${b1.id}`, headers: t.auth(t.keyA) });
     expect(theirs.statusCode).toBe(404);
-    expect(errorOf(theirs).code).toBe('not_found');
+    expect(errorOf(theirs).code).toBe('webhook_delivery_not_found');
     const replayTheirs = await t.app.inject({ method: 'POST', url: `/v1/webhooks/deliveries/${b1.id}/replay`, headers: t.auth(t.keyA) });
     expect(replayTheirs.statusCode).toBe(404);
-    expect(errorOf(replayTheirs).code).toBe('not_found');
+    expect(errorOf(replayTheirs).code).toBe('webhook_delivery_not_found');
     const listB = WebhookDeliveryList.parse((await t.app.inject({ url: '/v1/webhooks/deliveries', headers: t.auth(t.keyB) })).json());
     expect(listB.data.map((d) => d.id)).toEqual([b1.id]);
   });

@@ -36,7 +36,7 @@ export class WebhookDeliveries {
     return new PagePromise(fetchPage(query.cursor).then((res) => ({ ...res, data: new Page(res.data, next) })));
   }
 
-  /** One delivery; another team's id is a NotFoundError `not_found`. */
+  /** One delivery; another team's id is a NotFoundError `webhook_delivery_not_found`. */
   retrieve(id: string, options: RequestOptions = {}): APIPromise<WebhookDelivery> {
     return new APIPromise(this.client().json(WebhookDelivery, { ...options, method: 'GET', path: `/v1/webhooks/deliveries/${encodeURIComponent(id)}` }));
   }

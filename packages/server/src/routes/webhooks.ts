@@ -10,7 +10,7 @@ const IdemHeaders = z.object({ 'idempotency-key': z.string().optional() }).loose
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody };
 
 /** Another team's delivery reads exactly as a missing one. */
-const missing = (id: string) => new ApiError('not_found', `No such webhook delivery: ${id}.`, { param: 'id' });
+const missing = (id: string) => new ApiError('webhook_delivery_not_found', `No such webhook delivery: ${id}.`, { param: 'id' });
 
 export const webhookRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => {
   app.get('/v1/webhooks/deliveries', {
