@@ -85,10 +85,15 @@ export async function createSession(ort, manifest, variant, { threads = 2, dir =
 }
 
 /** jobs: [{prompt, seed}] (one batch); returns {video: Uint8Array, dims:[B,F,H,W,3], ms} */
-/** Frames per inference call: whole clips in one call are memory-bound (2.5× slower at 256 px, GBs of activations). A multiple of 4, so a frame's bytes are those of a whole-clip call (docs/performance.md, Units). */
-const FRAMES_PER_CALL = 8;
+/**
+ * Frames per inference call for evaluation: whole clips in one call are memory-bound (2.5× slower
+ * at 256 px, GBs of activations). A multiple of 4, so a frame's bytes are those of a whole-clip
+ * call (docs/performance.md, Units).
+ */
+export const EVAL_FRAMES_PER_CALL = 8;
 
-export async function generate(ort, session, manifest, jobs, frames) {
+/** Renders `jobs` (batch) in calls of `framesPerCall` frames; `ms` is the inference time. */
+export async function generate(ort, session, manifest, jobs, frames, framesPerCall = EVAL_FRAMES_PER_CALL) {
   const L = manifest.text.max_tokens;
   const D = manifest.noise.dim;
   const B = jobs.length;
@@ -102,8 +107,8 @@ export async function generate(ort, session, manifest, jobs, frames) {
   let video = null;
   let dims = null;
   let ms = 0;
-  for (let from = 0; from < frames; from += FRAMES_PER_CALL) {
-    const n = Math.min(FRAMES_PER_CALL, frames - from);
+  for (let from = 0; from < frames; from += framesPerCall) {
+    const n = Math.min(framesPerCall, frames - from);
     const times = new Float32Array(B * n);
     for (let b = 0; b < B; b++) times.set(ts.slice(from, from + n), b * n);
     const feeds = {

@@ -609,6 +609,8 @@ def write_manifest(outdir, variants, train_info, version="2.0.0"):
                    {"name": "times", "dtype": "float32", "shape": ["batch", "frames"]}],
         "outputs": [{"name": "video", "dtype": "uint8", "shape": ["batch", "frames", "height", "width", 3]}],
         "variants": variants,
+        # ms_per_video 0 = not measured yet: `eval.mjs --write` (speed on) fills it in, and the
+        # server refuses a manifest that still has a 0 (it sizes a final's units and the estimates).
         "tiers": old.get("tiers") or {
             "draft": {"variant": "int8-128", "fps": 8, "duration_s": 2, "max_duration_s": 4, "max_batch": 8,
                       "ms_per_video": {"1": 0, "2": 0, "4": 0, "8": 0}},

@@ -22,7 +22,13 @@ const Tier = z.object({
   duration_s: z.number().positive(),
   max_duration_s: z.number().positive(),
   max_batch: z.number().int().positive(),
-  ms_per_video: z.record(z.string(), z.number().nonnegative()),
+  /**
+   * Inference ms per video at each batch size, measured (eval.mjs --write). It sizes a final's
+   * units and every estimate, so an unmeasured 0 (train.py's placeholder) is refused: served,
+   * it made each final one uninterruptible unit.
+   */
+  ms_per_video: z.record(z.string(), z.number().positive('must be measured (> 0): run eval.mjs --write on the model'))
+    .refine((r) => Object.keys(r).length > 0, 'must give at least one batch size'),
 });
 
 /** models/<name>/manifest.json: the contract between a trained model and the worker. */

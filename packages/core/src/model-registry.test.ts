@@ -1,11 +1,12 @@
-import { writeFileSync, mkdtempSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './config.js';
 import { ModelError, ModelRegistry, mulberry32 } from './model-registry.js';
 
-function fixture(opts: { corrupt?: boolean } = {}) {
+function fixture(opts: { corrupt?: boolean; finalMs?: Record<string, number> } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'cv-model-'));
   mkdirSync(path.join(dir, 'toy'));
   const bytes = Buffer.from('not really onnx, but hashed like one');
@@ -18,7 +19,7 @@ function fixture(opts: { corrupt?: boolean } = {}) {
     noise: { dim: 4, generator: 'mulberry32', distribution: 'uniform' },
     inputs: [], outputs: [],
     variants: { v: { file: 'v.onnx', sha256: sha, bytes: bytes.length, precision: 'int8', width: 128, height: 128 } },
-    tiers: { draft: tier, standard: tier, final: { ...tier, fps: 24 } },
+    tiers: { draft: tier, standard: tier, final: { ...tier, fps: 24, ...(opts.finalMs ? { ms_per_video: opts.finalMs } : {}) } },
   };
   writeFileSync(path.join(dir, 'toy', 'manifest.json'), JSON.stringify(manifest));
   return ModelRegistry.load(dir, 'toy');
@@ -102,6 +103,21 @@ describe('ModelRegistry', () => {
     expect(r.aspectRatios()).toEqual(['1:1']);
     expect(() => r.noise(1)).toThrow(/draws the latents/);
     await expect(r.verify('int8-64')).rejects.toThrow(/verified one by one/);
+  });
+
+  it('refuses a tier whose cost was never measured: it sizes a final\'s units and every estimate', () => {
+    expect(() => fixture({ finalMs: { '1': 0, '2': 0 } })).toThrow(/(?=[\s\S]*tiers\.final\.ms_per_video)(?=[\s\S]*must be measured)/);
+    expect(() => fixture({ finalMs: {} })).toThrow(/(?=[\s\S]*tiers\.final\.ms_per_video)(?=[\s\S]*at least one batch size)/);
+  });
+
+  it('every shipped model loads, each tier with a measured cost', () => {
+    const models = path.join(REPO_ROOT, 'models');
+    const shipped = readdirSync(models).filter((d) => existsSync(path.join(models, d, 'manifest.json')));
+    expect(shipped).toContain('clickvid-shapes-2.2');
+    for (const name of shipped) {
+      const r = ModelRegistry.load(models, name);
+      for (const q of ['draft', 'standard', 'final'] as const) expect(r.estimateSeconds(q, r.resolveParams(q, {}, () => 1)), `${name} ${q}`).toBeGreaterThan(0.02);
+    }
   });
 
   it('verifies variant files against their sha256', async () => {

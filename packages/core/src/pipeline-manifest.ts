@@ -178,7 +178,7 @@ const PipelineTier = z.object({
   max_frames: z.number().int().positive(),
   fps: z.number().int().positive(),
   max_batch: z.number().int().positive(),
-  ms_per_video: z.record(z.string(), z.number().nonnegative()).default({}),
+  ms_per_video: z.record(z.string(), z.number().positive('must be measured (> 0)')).default({}),
 });
 export type PipelineManifestTier = z.infer<typeof PipelineTier>;
 
