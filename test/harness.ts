@@ -4,7 +4,7 @@
  * same way `npm start` does (both use scripts/stack.mjs).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 // @ts-expect-error plain ESM helper shared with scripts/start.mjs
@@ -95,14 +95,26 @@ export async function startStack(
     CLICKVID_ORT_THREADS: '1',
     ...opts.env,
   };
-  const stdio = opts.logs ? 'inherit' : 'ignore';
+  // Every process's output goes to one file; an API server that dies while the stack runs prints
+  // its tail, so a test that then fails on a refused connection says why the server went.
+  const logFile = path.join(dataDir, 'stack.log');
+  const stdio = opts.logs ? 'inherit' : openSync(logFile, 'a');
+  let stopping = false;
+  const watchServer = (proc: import('node:child_process').ChildProcess, what: string) =>
+    proc.once('exit', (code, signal) => {
+      if (stopping || opts.logs) return;
+      const tail = readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
+      process.stderr.write(`[harness] the ${what} at ${env.CLICKVID_PORT} exited while the stack ran (code ${code}, signal ${signal}); the stack's last log lines:\n${tail}\n`);
+    });
   const server = startService('server', env, { stdio });
+  watchServer(server.proc, 'API server');
   let workers = Array.from({ length: opts.workers ?? 1 }, () => startService('worker', { ...env, ...opts.workerEnv }, { stdio }));
   const all = [...workers];
   const servers: Array<{ proc: unknown }> = [];
   try {
     await waitReady(url, { timeoutMs: 60_000, procs: [server.proc, ...workers.map((w: { proc: unknown }) => w.proc)] });
   } catch (err) {
+    stopping = true;
     await Promise.all([server, ...workers].map((s) => s.stop()));
     await redis.stop();
     throw err;
@@ -135,12 +147,15 @@ export async function startStack(
       const u = `http://127.0.0.1:${p}`;
       const s = startService('server', { ...env, CLICKVID_PORT: String(p), CLICKVID_PUBLIC_URL: u }, { stdio });
       servers.push(s);
+      watchServer(s.proc, `API server on ${p}`);
       await waitReady(u, { timeoutMs: 60_000, procs: [s.proc] });
       return { url: u, proc: s.proc };
     },
     async stop() {
+      stopping = true;
       await Promise.all([server, ...servers, ...all].map((s: { proc: unknown }) => stopProcess(s.proc, 'SIGTERM', 10_000)));
       await redis.stop();
+      if (typeof stdio === 'number') closeSync(stdio);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
