@@ -23,3 +23,23 @@ export function parsePairs(pairs: string[] | undefined): Record<string, string> 
   }
   return out;
 }
+
+/** `--all` and `--limit` of the list commands. */
+export const pageFlags = {
+  all: Flags.boolean({ description: 'Follow next_cursor through every page.' }),
+  limit: Flags.integer({ description: 'Page size.', min: 1, max: 100, default: 20 }),
+};
+
+/** One page of a list, or with `all` every item (following next_cursor), as a list command prints and returns it. */
+export async function readList<T>(
+  list: PromiseLike<{ data: T[]; next_cursor: string | null }> & AsyncIterable<T>,
+  all: boolean,
+): Promise<{ object: 'list'; data: T[]; next_cursor: string | null }> {
+  if (!all) {
+    const page = await list;
+    return { object: 'list', data: page.data, next_cursor: page.next_cursor };
+  }
+  const data: T[] = [];
+  for await (const item of list) data.push(item);
+  return { object: 'list', data, next_cursor: null };
+}

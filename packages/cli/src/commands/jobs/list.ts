@@ -2,15 +2,15 @@ import { Flags } from '@oclif/core';
 import type { Job } from '@clickvid/sdk';
 import { BaseCommand } from '../../base.js';
 import { colorStatus, round, table } from '../../internal/format.js';
+import { pageFlags, readList } from '../../internal/flags.js';
 import { JSON_EXAMPLES } from '../../internal/json-examples.js';
 
 export default class JobsList extends BaseCommand<typeof JobsList> {
   static override description = 'List your jobs, newest first.';
   static jsonExample = JSON_EXAMPLES.jobList;
   static override flags = {
-    all: Flags.boolean({ description: 'Follow next_cursor through every page.' }),
+    ...pageFlags,
     campaign: Flags.string({ description: 'Only jobs with this metadata.campaign.' }),
-    limit: Flags.integer({ description: 'Page size.', min: 1, max: 100, default: 20 }),
     quality: Flags.string({ description: 'Only this quality.', options: ['draft', 'standard', 'final'] }),
     status: Flags.string({ description: 'Only this status.', options: ['queued', 'running', 'succeeded', 'failed', 'canceled'] }),
   };
@@ -24,17 +24,7 @@ export default class JobsList extends BaseCommand<typeof JobsList> {
       campaign: flags.campaign,
       limit: flags.limit,
     };
-    let data: Job[];
-    let nextCursor: string | null;
-    if (flags.all) {
-      data = [];
-      for await (const job of client.jobs.list(query)) data.push(job);
-      nextCursor = null;
-    } else {
-      const page = await client.jobs.list(query);
-      data = page.data;
-      nextCursor = page.next_cursor;
-    }
+    const { data, next_cursor: nextCursor } = await readList(client.jobs.list(query), flags.all);
     this.log(
       table(
         ['ID', 'STATUS', 'QUALITY', 'PROGRESS', 'GPU-S', 'CREATED', 'PROMPT'],
