@@ -8,7 +8,8 @@ import { paint } from '../internal/style.js';
 export default class Listen extends BaseCommand<typeof Listen> {
   static override description =
     "Follow the team's event stream and POST each event to a local URL, signed like a webhook (Standard Webhooks, the team's secret). " +
-    'Remembers the last event the URL acknowledged (2xx) and resumes after it when restarted or reconnected: no event is lost or sent twice.';
+    'Remembers the last event the URL acknowledged (2xx) and resumes after it when restarted or reconnected: no event is lost. ' +
+    'At least once: an event acknowledged just before a kill, before its id was recorded, is sent again with the same webhook-id.';
   static override examples = ['<%= config.bin %> listen --forward-to http://localhost:3000/webhooks --secret whsec_…'];
   static jsonExample = JSON_EXAMPLES.listen;
   static jsonLines = true;
