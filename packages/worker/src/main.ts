@@ -5,6 +5,9 @@
 import { createLogger, createStorage, createTracer, loadConfigOrExit, ModelVersions } from '@clickvid/core';
 import { startWorker } from './worker.js';
 
+/** Time after the drain deadline for putting the jobs still in flight back in their queue. */
+const SHUTDOWN_MARGIN_MS = 3000;
+
 async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
   const logger = createLogger(config, 'worker');
@@ -24,6 +27,13 @@ async function main(): Promise<void> {
     }
     stopping = true;
     logger.info({ signal, deadlineMs: config.drainTimeoutMs }, 'draining: no new jobs, finishing the ones in flight');
+    // Draining and handing jobs back both need Redis; without it BullMQ's close waits forever.
+    // Past the deadline and a margin for the hand-back, exit anyway: jobs still held come back
+    // to another worker when their locks expire (BullMQ's stalled check).
+    setTimeout(() => {
+      logger.error({ deadlineMs: config.drainTimeoutMs, marginMs: SHUTDOWN_MARGIN_MS }, 'shutdown did not finish (is Redis reachable?): exiting; held jobs return through the stalled check');
+      process.exit(1);
+    }, config.drainTimeoutMs + SHUTDOWN_MARGIN_MS);
     worker.close().then(
       async ({ requeued }) => {
         await storage.close?.();
