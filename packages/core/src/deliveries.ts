@@ -179,13 +179,11 @@ export class DeliveryStore {
   }
 
   /**
-   * Queues a new delivery of the same event: same `webhook-id`, same stored body, a new
-   * record with `replay_of` and a job id of its own. Null when the team has no such delivery.
+   * Queues a new delivery of the same event as `original` (read with {@link getForTeam}): same
+   * `webhook-id`, same stored body, a new record with `replay_of` and a job id of its own.
    */
-  async replay(team: string, id: string, queue: Queue<WebhookJobData>, now = Date.now()): Promise<StoredDelivery | null> {
-    const original = await this.getForTeam(team, id);
-    if (!original) return null;
-    const d = original.delivery;
+  async replay(original: StoredDelivery, queue: Queue<WebhookJobData>, now = Date.now()): Promise<StoredDelivery> {
+    const { team, delivery: d } = original;
     const record: NewDelivery = {
       id: newDeliveryId(), team, eventId: d.event_id, jobId: d.job_id, type: d.type, url: d.url, payload: original.payload, trace: original.trace, replayOf: d.id,
     };

@@ -98,7 +98,7 @@ export function startWebhookSender(opts: {
         attempts: n, status: final ? 'failed' : 'pending', statusCode: code, error: failure.message, nextRetryAt: final ? null : new Date(Date.now() + delay),
       });
     }
-    throw final || failure instanceof UnrecoverableError ? failure : new RetryableDeliveryError(failure.message, delay);
+    throw final ? failure : new RetryableDeliveryError(failure.message, delay);
   }
 
   /** POSTs the stored body, signed; answers the status code. Throws UnrecoverableError where retrying cannot help. */

@@ -53,8 +53,7 @@ export const webhookRoutes = (d: Deps): FastifyPluginAsyncZod => async (app) => 
       if (!original) throw missing(req.params.id);
       // The sender checks again at connect time; this gives the caller a clear 422 now.
       await d.webhookTargets.check(original.delivery.url);
-      const replay = await d.deliveries.replay(req.team.id, req.params.id, d.queues.webhooks);
-      if (!replay) throw missing(req.params.id);
+      const replay = await d.deliveries.replay(original, d.queues.webhooks);
       return { status: 202, body: replay.delivery };
     };
     const res = key !== undefined ? await d.idempotency.run(req.team.id, key, { route: 'webhook_replay', id: req.params.id }, work) : { ...(await work()), replayed: false };
