@@ -80,7 +80,10 @@ export class ClusterMetrics {
     const all = await this.redis.hgetall(HASH);
     const series = new Map<string, Map<string, Map<string, number>>>();
     for (const [field, v] of Object.entries(all)) {
-      const [name, lk, part] = field.split('|') as [string, string, string];
+      // name|labels|part: a label value may hold a '|' (a pipeline's engine variant did), the name and part never do.
+      const first = field.indexOf('|');
+      const last = field.lastIndexOf('|');
+      const [name, lk, part] = [field.slice(0, first), field.slice(first + 1, last), field.slice(last + 1)];
       const byLabels = series.get(name) ?? new Map();
       const parts = byLabels.get(lk) ?? new Map();
       parts.set(part, Number(v));
