@@ -2,18 +2,19 @@
 // Promote refines the draft (issue #9): does a final promoted from a draft show the draft's scene?
 // For every held-out prompt of models/clickvid-shapes (compositions never rendered in training), the
 // draft is rendered as the worker renders it (int8-128, its tier's frames), and the promoted final as
-// the worker renders it (fp32-256) from the draft's stored latents — for this single-graph model the
-// seed noise vector the draft ran with — at the draft's frame times. Foreground masks come from the
+// the worker renders it (fp32-256) from the draft's stored latents at the draft's frame times: for the
+// single-graph model the seed noise vector the draft ran with; for a pipeline (clickvid-shapes-3.0)
+// the draft's denoised latents, renoised to the manifest's refine start sigma and denoised again. Foreground masks come from the
 // model's own analyzer (runtime.mjs analyzeFrame: pixels away from each row's background); the
 // final's 256-px mask is brought to 128 px (a pixel is foreground when 2 of its 4 are). Prints the
 // mean foreground IoU per prompt and over all (target ≥ 0.85), and the worst prompts; as a control,
 // the same figure for a final started from another seed's noise (what the metric gives for another scene).
 //
-//   npm run build && node bench/refine-iou.mjs [--n 0 (all)] [--model clickvid-shapes]
+//   npm run build && node bench/refine-iou.mjs [--n 0 (all)] [--model clickvid-shapes | clickvid-shapes-3.0]
 import os from 'node:os';
 import path from 'node:path';
 import { ModelRegistry } from '../packages/core/dist/index.js';
-import { InferenceEngine } from '../packages/worker/dist/index.js';
+import { InferenceEngine, PipelineRunner, runPipeline } from '../packages/worker/dist/index.js';
 import { analyzeFrame, heldoutSet, loadManifest } from '../models/clickvid-shapes/runtime.mjs';
 import { ROOT } from './lib.mjs';
 
@@ -23,10 +24,9 @@ const arg = (name, dflt) => {
 };
 const modelName = arg('model', 'clickvid-shapes');
 const registry = ModelRegistry.load(path.join(ROOT, 'models'), modelName);
-if (registry.form !== 'graph') throw new Error(`${modelName} is a pipeline; this bench measures the single-graph model (the fixture has random weights: its scenes mean nothing)`);
+if (registry.id === 'pipeline-fixture') throw new Error('the fixture has random weights: its scenes mean nothing');
 const n = Number(arg('n', 0));
 const items = heldoutSet(loadManifest(path.join(ROOT, 'models', modelName))).slice(0, n || undefined);
-const engine = new InferenceEngine({ resolveVariant: (name) => registry.variant(name) });
 
 const draftTier = registry.tier('draft');
 const finalTier = registry.tier('final');
@@ -74,17 +74,44 @@ function meanIou(draft, final) {
   return counted ? sum / counted : 1;
 }
 
-const rows = [];
-for (const item of items) {
-  const tokens = registry.encodePrompt(item.prompt).tokens;
-  // What the draft stores and the promoted final starts from: the seed's noise vector (see the worker's start-latents.ts).
-  const latents = registry.noise(item.seed);
-  const draft = await engine.run(dv.name, [{ tokens, noise: latents, times }]);
-  const final = await engine.run(fv.name, [{ tokens, noise: latents, times }]);
-  const other = await engine.run(fv.name, [{ tokens, noise: registry.noise(item.seed + 1), times }]);
-  rows.push({ prompt: item.prompt, seed: item.seed, iou: meanIou(draft.videos[0], final.videos[0]), control: meanIou(draft.videos[0], other.videos[0]) });
+/** Per prompt: the draft, the final promoted from it, and a final from another seed (the control). */
+async function graphRenders() {
+  const engine = new InferenceEngine({ resolveVariant: (name) => registry.variant(name) });
+  const out = [];
+  for (const item of items) {
+    const tokens = registry.encodePrompt(item.prompt).tokens;
+    // What the draft stores and the promoted final starts from: the seed's noise vector (see the worker's start-latents.ts).
+    const latents = registry.noise(item.seed);
+    const draft = await engine.run(dv.name, [{ tokens, noise: latents, times }]);
+    const final = await engine.run(fv.name, [{ tokens, noise: latents, times }]);
+    const other = await engine.run(fv.name, [{ tokens, noise: registry.noise(item.seed + 1), times }]);
+    out.push({ item, draft: draft.videos[0], final: final.videos[0], other: other.videos[0] });
+  }
+  await engine.close();
+  return out;
 }
-await engine.close();
+
+/** The same for a pipeline: the final refines the draft's latents (manifest `refine`), at the draft's frame count. */
+async function pipelineRenders() {
+  const runner = await PipelineRunner.load(registry.pipeline, { qualities: ['draft', 'final'] });
+  const out = [];
+  for (const item of items) {
+    const draft = await runPipeline(runner, { prompt: item.prompt, seed: item.seed, quality: 'draft' });
+    const start = { latents: draft.latents, frames: draft.frames, width: draft.width, height: draft.height };
+    const final = await runPipeline(runner, { prompt: item.prompt, seed: item.seed, quality: 'final', frames: draft.frames, start });
+    const other = await runPipeline(runner, { prompt: item.prompt, seed: item.seed + 1, quality: 'final', frames: draft.frames });
+    out.push({ item, draft: draft.video, final: final.video, other: other.video });
+  }
+  await runner.close();
+  return out;
+}
+
+const rows = (registry.form === 'graph' ? await graphRenders() : await pipelineRenders()).map(({ item, draft, final, other }) => ({
+  prompt: item.prompt,
+  seed: item.seed,
+  iou: meanIou(draft, final),
+  control: meanIou(draft, other),
+}));
 
 const mean = rows.reduce((s, r) => s + r.iou, 0) / rows.length;
 const sorted = [...rows].sort((a, b) => a.iou - b.iou);

@@ -87,7 +87,7 @@ const EnvSchema = z.object({
   CLICKVID_ASSET_URL_TTL_S: int(10, 7 * 24 * 3600).default(900),
 
   CLICKVID_MODELS_DIR: z.string().default(path.join(REPO_ROOT, 'models')),
-  CLICKVID_MODEL: z.string().default('clickvid-shapes-2.2'),
+  CLICKVID_MODEL: z.string().default('clickvid-shapes-3.0'),
   CLICKVID_ORT_THREADS: int(1, 64).default(2),
   CLICKVID_FFMPEG: z.string().default('ffmpeg'),
   CLICKVID_WORKER_CONCURRENCY: int(1, 256).optional(),

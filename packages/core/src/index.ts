@@ -33,6 +33,7 @@ export {
   tensorFor,
   hasTensor,
   latentFrames,
+  decodeFrames,
   latentShape,
   snapFrames,
   DEFAULT_VARIANT,

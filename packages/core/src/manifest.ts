@@ -31,6 +31,16 @@ const Tier = z.object({
     .refine((r) => Object.keys(r).length > 0, 'must give at least one batch size'),
 });
 
+/** A prompt's scene limits: how many objects and groups, and the words that count and name them. */
+export const TextScene = z.object({
+  max_objects: z.number().int().positive(),
+  max_groups: z.number().int().positive(),
+  count_words: z.record(z.string(), z.number().int().positive()),
+  object_words: z.array(z.string()).min(1),
+  /** Counts, colours and sizes: an unknown word after one, in a phrase with no object word, is outside the model's world. */
+  noun_phrase_words: z.array(z.string()).optional(),
+});
+
 /** models/<name>/manifest.json: the contract between a trained model and the worker. */
 export const ModelManifest = z
   .object({
@@ -49,16 +59,7 @@ export const ModelManifest = z
       aliases: z.record(z.string(), z.string()).default({}),
       function_words: z.array(z.string()).default([]),
       /** What one clip can hold: counted from the prompt so that a request beyond it is never dropped silently. */
-      scene: z
-        .object({
-          max_objects: z.number().int().positive(),
-          max_groups: z.number().int().positive(),
-          count_words: z.record(z.string(), z.number().int().positive()),
-          object_words: z.array(z.string()).min(1),
-          /** Counts, colours and sizes: an unknown word after one, in a phrase with no object word, is outside the model's world. */
-          noun_phrase_words: z.array(z.string()).optional(),
-        })
-        .optional(),
+      scene: TextScene.optional(),
     }),
     noise: z.object({
       dim: z.number().int().positive(),

@@ -6,7 +6,7 @@ import { ModelManifest, type ManifestTier, type ManifestVariant } from './manife
 import { ModelError, sha256File } from './model-error.js';
 import { Tokenizer, type Tokens } from './tokenizer.js';
 import { seededNoise } from './noise.js';
-import { loadPipeline, snapFrames, type Pipeline } from './pipeline.js';
+import { DEFAULT_VARIANT, loadPipeline, snapFrames, type Pipeline } from './pipeline.js';
 
 export { ModelError, sha256File };
 
@@ -293,7 +293,8 @@ export class ModelRegistry {
 /**
  * A pipeline as the server and the single-graph code paths see a model: the word tokenizer as its
  * text spec, and one variant per (denoiser precision, resolution) its tiers render, named like
- * 2.0.0's (`int8-64`, `fp32-128`). A variant's sha256 is the sha256 of the sha256s of every file
+ * 2.0.0's (`int8-64`, `fp32-128`), or by the tier's decoder variant when the decoder has variants
+ * (3.0.0's renderers: `int8-128`, `fp32-256`). A variant's sha256 is the sha256 of the sha256s of every file
  * that makes its pixels (text encoder, denoiser variant, decoder, scheduler config), so the output
  * cache and `job.model` change whenever any of them does.
  */
@@ -307,14 +308,16 @@ export function servedPipeline(p: Pipeline): ServedManifest {
   for (const q of QUALITIES) {
     const t = p.tiers[q];
     const denoiser = p.denoiser?.variants.get(t.variants.denoiser ?? '');
-    const files = [p.textEncoder?.variants.get(t.variants.textEncoder ?? ''), denoiser, p.decoder.variants.get(t.variants.decoder), p.schedulerFile];
-    if (denoiser === undefined || files.some((f) => f == null)) throw new ModelError('model_unavailable', `${p.id}: tier ${q} names a file the manifest lacks`);
-    const name = `${t.variants.denoiser}-${t.width === t.height ? t.width : `${t.width}x${t.height}`}`;
+    const decoder = p.decoder.variants.get(t.variants.decoder);
+    const files = [p.textEncoder?.variants.get(t.variants.textEncoder ?? ''), denoiser, decoder, p.schedulerFile];
+    if (denoiser === undefined || decoder === undefined || files.some((f) => f == null)) throw new ModelError('model_unavailable', `${p.id}: tier ${q} names a file the manifest lacks`);
+    const byDecoder = t.variants.decoder !== DEFAULT_VARIANT;
+    const name = byDecoder ? t.variants.decoder : `${t.variants.denoiser}-${t.width === t.height ? t.width : `${t.width}x${t.height}`}`;
     variants[name] = {
-      file: denoiser.file,
+      file: (byDecoder ? decoder : denoiser).file,
       sha256: createHash('sha256').update(JSON.stringify(files.map((f) => f!.sha256))).digest('hex'),
       bytes: files.reduce((n, f) => n + f!.bytes, 0),
-      precision: denoiser.precision ?? t.variants.denoiser!,
+      precision: (byDecoder ? decoder.precision : denoiser.precision) ?? t.variants.denoiser!,
       width: t.width,
       height: t.height,
     };
@@ -322,7 +325,7 @@ export function servedPipeline(p: Pipeline): ServedManifest {
       variant: name,
       fps: t.fps,
       duration_s: t.frames / t.fps,
-      max_duration_s: t.maxFrames / t.fps,
+      max_duration_s: t.maxDurationS,
       max_batch: t.maxBatch,
       ms_per_video: { ...t.msPerVideo },
     };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TextScene } from './manifest.js';
 
 /**
  * The pipeline form of models/<name>/manifest.json: a text-to-video model as the open ones
@@ -35,9 +36,10 @@ export const TensorRole = z.enum([
   'guidance_scale', // embedded guidance: [batch] per row, or [1]
   'prediction', // denoiser output, same shape as latents
   'video', // decoder output
-  // The single-graph form (2.0.0) only: seed noise and per-frame clip times go straight to the generator.
-  'noise',
+  // Clip time in [0, 1] of each video frame a decode call writes: the single graph's (2.0.0) and a scene latent's decoder.
   'frame_times',
+  // The single-graph form only: its seed noise goes straight to the generator.
+  'noise',
 ]);
 export type TensorRole = z.infer<typeof TensorRole>;
 
@@ -57,6 +59,7 @@ const WordTokenizer = z.object({
   vocabulary: z.array(z.string()).min(2),
   aliases: z.record(z.string(), z.string()).default({}),
   function_words: z.array(z.string()).default([]),
+  scene: TextScene.optional(),
 });
 
 /** A Hugging Face tokenizers file (tokenizer/tokenizer.json), padded or cut to max_tokens. */
@@ -70,10 +73,13 @@ export type PipelineTokenizer = z.infer<typeof PipelineTokenizer>;
 
 const Variant = FileRef.extend({ precision: z.enum(['fp32', 'fp16', 'int8']) });
 
-/** How the decoder may be split so that no one call runs long: latent frames decode independently. */
+/**
+ * How the decoder may be split so that no one call runs long: latent frames decode independently
+ * (video frames, for a scene latent: every call renders the frame times it is given).
+ */
 const Chunking = z.object({
   axis: z.literal('frames'),
-  /** Latent frames one call may take (memory); absent: any number. */
+  /** Frames one call may take (memory); absent: any number. */
   max_latent_frames: z.number().int().positive().optional(),
 });
 
@@ -86,6 +92,15 @@ const VideoFormat = z.object({
   range: z.tuple([z.number(), z.number()]).default([0, 255]),
 });
 
+const DecoderFields = {
+  ...Io,
+  chunk: Chunking.optional(),
+  video: VideoFormat,
+  /** diffusers' `latents / vae.config.scaling_factor + shift_factor` before decoding. */
+  scaling_factor: z.number().positive().default(1),
+  shift_factor: z.number().default(0),
+};
+
 export const PipelineComponents = z.object({
   text_encoder: FileRef.extend(Io),
   /** `transformer/` or `unet/` in an optimum export; precision variants are picked per tier. */
@@ -97,14 +112,8 @@ export const PipelineComponents = z.object({
     timestep_value: z.enum(['timestep', 'sigma']).default('timestep'),
     variants: z.record(z.string(), Variant).refine((v) => Object.keys(v).length > 0, 'at least one variant'),
   }),
-  decoder: FileRef.extend({
-    ...Io,
-    chunk: Chunking.optional(),
-    video: VideoFormat,
-    /** diffusers' `latents / vae.config.scaling_factor + shift_factor` before decoding. */
-    scaling_factor: z.number().positive().default(1),
-    shift_factor: z.number().default(0),
-  }),
+  /** One file (a VAE decodes any resolution), or variants by precision and resolution, each tier naming its own. */
+  decoder: z.union([FileRef.extend(DecoderFields), z.object({ ...DecoderFields, variants: z.record(z.string(), Variant).refine((v) => Object.keys(v).length > 0, 'at least one variant') })]),
 });
 
 /** scheduler/scheduler_config.json as diffusers writes it; features we do not implement are refused, not ignored. */
@@ -129,17 +138,31 @@ export const FlowMatchEulerConfig = z
   .loose();
 export type FlowMatchEulerConfig = z.infer<typeof FlowMatchEulerConfig>;
 
-const Latent = z.object({
+const LatentCommon = {
   channels: z.number().int().positive(),
-  /** Video frames per latent frame; the first latent frame is one video frame (causal video VAEs). */
-  temporal_compression: z.number().int().positive(),
-  /** Video pixels per latent cell, per side. */
-  spatial_compression: z.number().int().positive(),
   /** Allowed video frame counts: multiple_of·k + plus (LTX-Video 8k+1, Wan 4k+1). */
   frames: z.object({ multiple_of: z.number().int().positive(), plus: z.number().int().nonnegative() }),
   /** The initial latents: Gaussian noise drawn from the job's seed, one stream per row. */
   noise: z.object({ generator: z.literal('mulberry32'), distribution: z.literal('normal') }),
+};
+
+/** A video VAE's latent: [channels, frames, h, w], compressed from the video's frames and pixels. */
+const GridLatent = z.object({
+  layout: z.literal('grid').default('grid'),
+  ...LatentCommon,
+  /** Video frames per latent frame; the first latent frame is one video frame (causal video VAEs). */
+  temporal_compression: z.number().int().positive(),
+  /** Video pixels per latent cell, per side. */
+  spatial_compression: z.number().int().positive(),
 });
+
+/**
+ * One latent per clip, [channels, 1, 1, 1] whatever its frames and size: a description of the
+ * scene that the decoder renders at the frame times it is given (decoder input role `frame_times`).
+ */
+const SceneLatent = z.object({ layout: z.literal('scene'), ...LatentCommon });
+
+const Latent = z.union([GridLatent, SceneLatent]);
 
 const Guidance = z.object({
   /**
@@ -169,6 +192,8 @@ const Refine = z.object({
 const PipelineTier = z.object({
   /** Denoiser variant (precision) for this tier. */
   denoiser: z.string(),
+  /** Decoder variant, when the decoder has variants. */
+  decoder: z.string().optional(),
   steps: z.number().int().positive(),
   guidance_scale: z.number().min(1),
   width: z.number().int().positive(),
@@ -176,6 +201,8 @@ const PipelineTier = z.object({
   /** Default video frames; a request may ask for up to max_frames, snapped to the frame rule. */
   frames: z.number().int().positive(),
   max_frames: z.number().int().positive(),
+  /** The longest clip a request may ask, at any fps up to 30 (and within max_frames); absent: max_frames at the tier's fps. */
+  max_duration_s: z.number().positive().optional(),
   fps: z.number().int().positive(),
   max_batch: z.number().int().positive(),
   ms_per_video: z.record(z.string(), z.number().positive('must be measured (> 0)')).default({}),
@@ -210,9 +237,12 @@ export const PipelineManifest = z
         }
       }
       if (t.frames > t.max_frames) issue(['tiers', q, 'frames'], 'frames exceeds max_frames');
-      if (t.width % latent.spatial_compression || t.height % latent.spatial_compression) {
+      if (latent.layout === 'grid' && (t.width % latent.spatial_compression || t.height % latent.spatial_compression)) {
         issue(['tiers', q], `${t.width}×${t.height} is not a multiple of spatial_compression ${latent.spatial_compression}`);
       }
+      const decoders = 'variants' in m.components.decoder ? m.components.decoder.variants : null;
+      if (decoders === null && t.decoder !== undefined) issue(['tiers', q, 'decoder'], 'the decoder has no variants to choose from');
+      if (decoders !== null && (t.decoder === undefined || !Object.hasOwn(decoders, t.decoder))) issue(['tiers', q, 'decoder'], `names no decoder variant of ${Object.keys(decoders).join(', ')}`);
     }
     const has = (io: PipelineTensor[], role: TensorRole) => io.some((t) => t.role === role);
     const { text_encoder: te, denoiser: dn, decoder: dc } = m.components;
@@ -225,5 +255,6 @@ export const PipelineManifest = z
       issue(['guidance', 'mode'], 'a guidance_scale input goes with guidance mode "embedded", and only with it');
     }
     if (!has(dc.inputs, 'latents') || !has(dc.outputs, 'video')) issue(['components', 'decoder'], 'needs latents in, video out');
+    if (latent.layout === 'scene' && !has(dc.inputs, 'frame_times')) issue(['components', 'decoder', 'inputs'], 'a scene latent is rendered at frame times: needs an input with role frame_times');
   });
 export type PipelineManifest = z.infer<typeof PipelineManifest>;

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPipeline, snapFrames, tensorFor, verifyPipelineFile } from './pipeline.js';
+import { decodeFrames, latentShape, loadPipeline, snapFrames, tensorFor, verifyPipelineFile } from './pipeline.js';
 import { Tokenizer } from './tokenizer.js';
 
 const MODELS = path.join(import.meta.dirname, '../../../models');
@@ -119,6 +119,48 @@ describe('pipeline manifests', () => {
     expect(files.map((f) => f.file)).toEqual(['text_encoder/model.onnx', 'transformer/model.onnx', 'transformer/model_quantized.onnx', 'vae_decoder/model.onnx']);
     expect(p.tiers.draft.variants.denoiser).toBe('int8');
     await Promise.all(files.map(verifyPipelineFile));
+  });
+
+  it('loads 3.0.0: a scene latent, one per clip, and a decoder variant per tier', async () => {
+    const p = loadPipeline(MODELS, 'clickvid-shapes-3.0');
+    expect(p).toMatchObject({ form: 'pipeline', id: 'clickvid-shapes', version: '3.0.0' });
+    expect(p.latent).toMatchObject({ layout: 'scene', channels: 83 });
+    // Whatever the frames and size, one [83, 1, 1, 1] latent; the decoder is chunked along the video's frames.
+    for (const q of ['draft', 'final'] as const) expect(p.tiers[q].latentShape).toEqual([83, 1, 1, 1]);
+    expect(latentShape(p.latent!, 144, 256, 256)).toEqual([83, 1, 1, 1]);
+    expect(decodeFrames(p.latent!, 72)).toBe(72);
+    expect(Object.fromEntries((['draft', 'standard', 'final'] as const).map((q) => [q, p.tiers[q].variants.decoder]))).toEqual({ draft: 'int8-128', standard: 'int8-256', final: 'fp32-256' });
+    expect(tensorFor(p.decoder, 'inputs', 'frame_times').name).toBe('frame_times');
+    const files = [p.textEncoder!, p.denoiser!, p.decoder].flatMap((c) => [...c.variants.values()]);
+    await Promise.all(files.map(verifyPipelineFile));
+  });
+
+  it('refuses a scene latent whose decoder takes no frame times, and a tier naming no decoder variant', () => {
+    const scene = (m: any) => {
+      m.latent = { layout: 'scene', channels: 4, frames: { multiple_of: 1, plus: 0 }, noise: m.latent.noise };
+      m.components.decoder.inputs.push({ name: 'times', role: 'frame_times', dtype: 'float32', shape: ['batch', 'video_frames'] });
+    };
+    expect(toyPipeline(scene)().tiers.final.latentShape).toEqual([4, 1, 1, 1]);
+    expect(
+      toyPipeline((m) => {
+        scene(m);
+        m.components.decoder.inputs.pop();
+      }),
+    ).toThrow(/a scene latent is rendered at frame times/);
+    const variants = (m: any) => {
+      const { file, sha256, bytes } = m.components.decoder;
+      delete m.components.decoder.file;
+      m.components.decoder.variants = { 'fp32-64': { file, sha256, bytes, precision: 'fp32' } };
+      for (const t of Object.values(m.tiers) as any[]) t.decoder = 'fp32-64';
+    };
+    expect(toyPipeline(variants)().tiers.draft.variants.decoder).toBe('fp32-64');
+    expect(
+      toyPipeline((m) => {
+        variants(m);
+        m.tiers.final.decoder = 'int8-256';
+      }),
+    ).toThrow(/(?=[\s\S]*names no decoder variant of fp32-64)(?=[\s\S]*tiers\.final\.decoder)/);
+    expect(toyPipeline((m) => (m.tiers.draft.decoder = 'fp32-64'))).toThrow(/the decoder has no variants to choose from/);
   });
 
   it('tokenizes a words tokenizer with core\'s one Tokenizer: aliases and vocabulary by Map', () => {

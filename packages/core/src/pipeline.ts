@@ -68,8 +68,12 @@ export interface Decoder extends Component {
 }
 
 export interface LatentSpec {
+  /** `grid`: a video VAE's [channels, frames, h, w]; `scene`: one [channels, 1, 1, 1] per clip, rendered at frame times. */
+  layout: 'grid' | 'scene';
   channels: number;
+  /** Video frames per latent frame (grid); 1 for a scene latent, whose decoder takes video frames. */
   temporalCompression: number;
+  /** Video pixels per latent cell (grid); 0 for a scene latent. */
   spatialCompression: number;
   framesRule: { multipleOf: number; plus: number };
 }
@@ -83,6 +87,8 @@ export interface PipelineTier {
   height: number;
   frames: number;
   maxFrames: number;
+  /** The longest clip a request may ask (the manifest's, else maxFrames at the tier's fps). */
+  maxDurationS: number;
   fps: number;
   maxBatch: number;
   /** Measured ms of inference per video, by batch size (the manifest's figure; may be empty). */
@@ -106,7 +112,12 @@ export function hasTensor(component: Component, side: 'inputs' | 'outputs', role
 
 /** Latent frames for `frames` video frames: the first latent frame is one video frame, each further one is `temporalCompression`. */
 export function latentFrames(latent: LatentSpec, frames: number): number {
-  return Math.ceil(frames / latent.temporalCompression);
+  return latent.layout === 'scene' ? 1 : Math.ceil(frames / latent.temporalCompression);
+}
+
+/** Frames a decode call is chunked along, for a clip of `frames`: latent frames (grid), or the video's own (scene). */
+export function decodeFrames(latent: LatentSpec, frames: number): number {
+  return latent.layout === 'scene' ? frames : latentFrames(latent, frames);
 }
 
 /** The nearest allowed frame count at or above `frames` (LTX-Video wants 8k+1, Wan 4k+1). */
@@ -117,6 +128,7 @@ export function snapFrames(latent: LatentSpec, frames: number): number {
 
 /** [channels, latent frames, latent height, latent width] of one row. */
 export function latentShape(latent: LatentSpec, frames: number, width: number, height: number): [number, number, number, number] {
+  if (latent.layout === 'scene') return [latent.channels, 1, 1, 1];
   const s = latent.spatialCompression;
   return [latent.channels, latentFrames(latent, frames), height / s, width / s];
 }
@@ -149,19 +161,21 @@ function fromPipeline(m: PipelineManifest, dir: string): Pipeline {
   if (!scheduler.success) throw new ModelError('model_unavailable', `${schedulerFile.file}: ${z.prettifyError(scheduler.error)}`);
   if (m.tokenizer.type === 'tokenizer.json') readChecked(file(m.tokenizer));
   const latent: LatentSpec = {
+    layout: m.latent.layout,
     channels: m.latent.channels,
-    temporalCompression: m.latent.temporal_compression,
-    spatialCompression: m.latent.spatial_compression,
+    temporalCompression: m.latent.layout === 'grid' ? m.latent.temporal_compression : 1,
+    spatialCompression: m.latent.layout === 'grid' ? m.latent.spatial_compression : 0,
     framesRule: { multipleOf: m.latent.frames.multiple_of, plus: m.latent.frames.plus },
   };
   const tier = (t: PipelineManifest['tiers']['draft']): PipelineTier => ({
     steps: t.steps,
     guidanceScale: t.guidance_scale,
-    variants: { textEncoder: DEFAULT_VARIANT, denoiser: t.denoiser, decoder: DEFAULT_VARIANT },
+    variants: { textEncoder: DEFAULT_VARIANT, denoiser: t.denoiser, decoder: t.decoder ?? DEFAULT_VARIANT },
     width: t.width,
     height: t.height,
     frames: t.frames,
     maxFrames: t.max_frames,
+    maxDurationS: t.max_duration_s ?? t.max_frames / t.fps,
     fps: t.fps,
     maxBatch: t.max_batch,
     msPerVideo: t.ms_per_video,
@@ -182,7 +196,7 @@ function fromPipeline(m: PipelineManifest, dir: string): Pipeline {
       timestepValue: dn.timestep_value,
     },
     decoder: {
-      variants: single(dc),
+      variants: 'variants' in dc ? new Map(Object.entries(dc.variants).map(([k, v]) => [k, file(v)])) : single(dc),
       inputs: dc.inputs,
       outputs: dc.outputs,
       chunkable: dc.chunk !== undefined,
@@ -236,6 +250,7 @@ function fromGraph(m: ModelManifest, dir: string): Pipeline {
       height: v.height,
       frames: Math.max(1, Math.round(t.duration_s * t.fps)),
       maxFrames: Math.max(1, Math.round(t.max_duration_s * t.fps)),
+      maxDurationS: t.max_duration_s,
       fps: t.fps,
       maxBatch: t.max_batch,
       msPerVideo: t.ms_per_video,

@@ -130,7 +130,7 @@ port.on('message', (msg: ToThread) => {
         .then((r) => {
           const te = r.pipeline.textEncoder?.variants.values().next().value;
           const cacheKey = `${te?.sha256 ?? 'none'}|${r.pipeline.tokenizer.type}|${r.tokenize(msg.prompt).join(',')}`;
-          admit(new PipelineJob(String(msg.id), msg.lane, order, r, msg.quality, msg.prompt, msg.seed, msg.frames, cacheKey, embeddings.get(cacheKey), msg.start));
+          admit(new PipelineJob(String(msg.id), msg.lane, order, r, msg.quality, msg.prompt, msg.seed, msg.frames, cacheKey, embeddings.get(cacheKey), opts.unitMs, msg.start));
         })
         .catch((err: unknown) => post({ type: 'failed', id: msg.id, error: serialize(err) }));
       return;

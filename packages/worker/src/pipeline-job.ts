@@ -1,8 +1,9 @@
 import type { Quality } from '@clickvid/contracts';
+import { decodeFrames } from '@clickvid/core';
 import { EmbeddingCache } from './internal/embedding-cache.js';
 import type { FlowMatchState } from './pipeline/flow-match-euler.js';
 import type { ClipShape, PipelineRunner } from './pipeline/runner.js';
-import { FRAME_QUANTUM, type ScheduledJob, type UnitLane, type UnitSpec } from './step-scheduler.js';
+import { FRAME_QUANTUM, framesPerUnit, type ScheduledJob, type UnitLane, type UnitSpec } from './step-scheduler.js';
 
 type Stage = 'encode' | 'step' | 'decode' | 'done';
 
@@ -38,6 +39,8 @@ export class PipelineJob implements ScheduledJob {
     frames: number | undefined,
     readonly cacheKey: string,
     cached: Float32Array | undefined,
+    /** The engine's budget for one uninterruptible unit: sizes this job's decode pieces. */
+    unitMs: number,
     /** A promoted job's draft: its final latents and clip size; the job refines them (manifest `refine`). */
     start?: { latents: Float32Array; frames: number; width: number; height: number },
   ) {
@@ -50,9 +53,13 @@ export class PipelineJob implements ScheduledJob {
       this.latents = runner.initialLatents(seed, this.clip);
       this.state = runner.schedule(this.clip, p.tiers[quality].steps);
     }
-    // Chunks of the frame quantum (or the manifest's limit): the fixture's decoder gives other bytes
-    // for 1- or 2-frame pieces than for a whole 4-frame clip, as the single graph does (see FRAME_QUANTUM).
-    this.#decodeChunk = p.decoder.chunkable ? Math.max(1, p.decoder.maxChunkFrames ?? FRAME_QUANTUM) : this.clip.decodeFrames;
+    // Decode pieces as long as fit in a unit at the tier's measured cost (a draft is one piece), in
+    // multiples of the frame quantum: the decoders give other bytes for 1- or 2-frame pieces than for
+    // whole 4-frame ones, as the single graph does (see FRAME_QUANTUM). Without a measured cost, one quantum.
+    const tier = p.tiers[quality];
+    const measured = tier.msPerVideo['1'];
+    const fit = measured === undefined ? FRAME_QUANTUM : framesPerUnit(unitMs, measured / decodeFrames(p.latent!, tier.frames));
+    this.#decodeChunk = p.decoder.chunkable ? Math.max(1, Math.min(p.decoder.maxChunkFrames ?? Infinity, fit)) : this.clip.decodeFrames;
     if (cached) this.#encoded(cached);
     this.bytes = this.latents.byteLength + this.clip.frames * this.clip.width * this.clip.height * 3;
   }

@@ -304,6 +304,13 @@ export const engineVariant = (registry: ModelRegistry, variant: string) => `${va
 
 /** The variant and version of an engine name ({@link engineVariant}). */
 export function parseEngineVariant(name: string): { variant: string; version: string | null } {
+  // A pipeline's unit names its model and component variant: `clickvid-shapes@3.0.0|int8-128`.
+  const bar = name.indexOf('|');
+  if (bar !== -1) {
+    const model = name.slice(0, bar);
+    const at = model.lastIndexOf('@');
+    return { variant: name.slice(bar + 1), version: at === -1 ? null : model.slice(at + 1) };
+  }
   const at = name.lastIndexOf('@');
   return at === -1 ? { variant: name, version: null } : { variant: name.slice(0, at), version: name.slice(at + 1) };
 }

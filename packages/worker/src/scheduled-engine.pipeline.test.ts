@@ -88,6 +88,71 @@ describe('ScheduledEngine on a pipeline model: encode, denoiser steps and decode
   });
 });
 
+/** Our own model in pipeline form: a scene latent [83, 1, 1, 1] per clip, rendered at frame times by a decoder variant per tier. */
+describe('ScheduledEngine on clickvid-shapes 3.0.0: a trained denoiser over a scene latent', () => {
+  let reference: PipelineRunner;
+  let engine: ScheduledEngine;
+  const units: UnitReport[] = [];
+  const req = (quality: PipelineRenderRequest['quality'], prompt: string, seed: number): PipelineRenderRequest => ({
+    lane: quality === 'draft' ? 'draft' : 'final', modelsDir: MODELS, model: 'clickvid-shapes-3.0', quality, prompt, seed,
+  });
+
+  beforeAll(async () => {
+    reference = await PipelineRunner.load(loadPipeline(MODELS, 'clickvid-shapes-3.0'));
+    engine = new ScheduledEngine({ resolveVariant: () => undefined, rowsByCost: false, onUnit: (u) => units.push(u) });
+  });
+  afterAll(async () => {
+    await engine.close();
+    await reference.close();
+  });
+
+  it('renders what the reference loop renders, its decode in pieces of video frames, alone or sharing calls', async () => {
+    units.length = 0;
+    const jobs = [req('final', 'a red circle moving left on a black background', 1), req('final', 'two blue squares bouncing on a white background', 2)];
+    const shares = await Promise.all(jobs.map((j) => engine.renderPipeline(j)));
+    const want = await Promise.all(jobs.map(async (j) => hash((await runPipeline(reference, { prompt: j.prompt, seed: j.seed, quality: j.quality })).video)));
+    expect(shares.map((s) => hash(s.output))).toEqual(want);
+    const decodes = units.filter((u) => u.key.includes('|decode|'));
+    // 72 frames of 256 px, in pieces of at most 4 frames: no one call renders a whole final.
+    expect(decodes.length).toBeGreaterThanOrEqual(2 * (72 / 4) / 2);
+    expect(decodes.every((u) => u.key.includes('|fp32-256|'))).toBe(true);
+  });
+
+  it('the denoiser uses its noisy input: the seed picks the scene, the prompt fixes what is in it', async () => {
+    const clip = reference.clip('draft');
+    const [embedding] = await reference.encode(['a red circle moving right on a black background']);
+    const sample = async (seed: number) => {
+      const tier = reference.pipeline.tiers.draft;
+      let latents = reference.initialLatents(seed, clip);
+      const state = reference.schedule(clip, tier.steps);
+      while (state.index < state.timesteps.length) latents = (await reference.step(tier.variants.denoiser!, clip, [{ latents, embedding: embedding!, state, guidanceScale: 1 }]))[0]!;
+      return latents;
+    };
+    const [a, b] = [await sample(5), await sample(6)];
+    const attributes = (x: Float32Array) => Array.from(x.subarray(0, 75));
+    const seedPart = (x: Float32Array) => Array.from(x.subarray(75));
+    // Attribute posteriors: the text's reading, the same for every seed; seed variation: different, inside [-1, 1].
+    attributes(a).forEach((v, i) => expect(v).toBeCloseTo(attributes(b)[i]!, 6));
+    expect(seedPart(a)).not.toEqual(seedPart(b));
+    expect([...seedPart(a), ...seedPart(b)].every((v) => v >= -1 && v <= 1)).toBe(true);
+    expect(Math.max(...seedPart(a).map((v, i) => Math.abs(v - seedPart(b)[i]!)))).toBeGreaterThan(0.1);
+  });
+
+  it('refine on promote: the final starts from the draft\'s latents and keeps its scene; from the seed it does not', async () => {
+    const draftReq = req('draft', 'three green triangles moving up on a gray background', 41);
+    const draft = await engine.renderPipeline(draftReq);
+    const tier = reference.pipeline.tiers.draft;
+    const start = { latents: draft.latents!, frames: tier.frames, width: tier.width, height: tier.height };
+    const promoted = await runPipeline(reference, { prompt: draftReq.prompt, seed: 41, quality: 'final', start });
+    const fromSeed = await runPipeline(reference, { prompt: draftReq.prompt, seed: 41, quality: 'final' });
+    const viaEngine = await engine.renderPipeline({ ...req('final', draftReq.prompt, 41), start });
+    expect(hash(viaEngine.output)).toBe(hash(promoted.video));
+    const gap = (x: Float32Array) => Math.max(...Array.from(x.subarray(75), (v, i) => Math.abs(v - draft.latents![75 + i]!)));
+    expect(gap(promoted.latents!)).toBeLessThan(0.05);
+    expect(gap(fromSeed.latents!)).toBeGreaterThan(0.1);
+  });
+});
+
 async function waitFor<T>(get: () => T | null): Promise<T> {
   for (;;) {
     const v = get();

@@ -7,7 +7,7 @@ export type { PipelineRenderRequest };
 import type { VariantFile } from './engine.js';
 import { WorkerError } from './errors.js';
 import { startThread } from './internal/threads.js';
-import { FRAME_QUANTUM, type UnitLane } from './step-scheduler.js';
+import { framesPerUnit, type UnitLane } from './step-scheduler.js';
 
 export interface ScheduledEngineOptions {
   /** Looks a variant up by name, with its cost per frame (ms, batch 1) from the manifest. */
@@ -153,9 +153,7 @@ export class ScheduledEngine {
    * manifest's cost per frame, rounded down to the frame quantum (at least one quantum).
    */
   chunkFrames(variantName: string): number {
-    const { msPerFrame } = this.#variant(variantName);
-    const fit = Math.floor(this.#threadOptions.unitMs / msPerFrame / FRAME_QUANTUM) * FRAME_QUANTUM;
-    return Math.max(FRAME_QUANTUM, fit);
+    return framesPerUnit(this.#threadOptions.unitMs, this.#variant(variantName).msPerFrame);
   }
 
   /** Renders one video through the step scheduler. */

@@ -25,6 +25,11 @@ const MAX_CREDIT_S = 0.05;
 /** Frames per call are a multiple of this (see the file comment). */
 export const FRAME_QUANTUM = 4;
 
+/** Frames one unit may take at `msPerFrame`: as many as fit in `unitMs`, rounded down to the frame quantum (at least one quantum). */
+export function framesPerUnit(unitMs: number, msPerFrame: number): number {
+  return Math.max(FRAME_QUANTUM, Math.floor(unitMs / msPerFrame / FRAME_QUANTUM) * FRAME_QUANTUM);
+}
+
 export type UnitLane = 'draft' | 'final';
 
 /** What a job's next unit is. Rows of different jobs share one call only when their keys are equal. */

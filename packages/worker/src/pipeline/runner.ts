@@ -1,5 +1,5 @@
 import type { Quality } from '@clickvid/contracts';
-import { latentShape, ModelError, seededNoise, tensorFor, Tokenizer, type Component, type Pipeline, type PipelineTensor } from '@clickvid/core';
+import { decodeFrames, latentShape, ModelError, seededNoise, tensorFor, Tokenizer, type Component, type Pipeline, type PipelineTensor } from '@clickvid/core';
 import * as ort from 'onnxruntime-node';
 import { WorkerError } from '../errors.js';
 import { calculateShift, FlowMatchEulerScheduler, scaleNoise, type FlowMatchState } from './flow-match-euler.js';
@@ -15,7 +15,7 @@ export interface ClipShape {
   height: number;
   /** One row's latents [channels, frames, h, w]; null for the single graph. */
   latent: readonly [number, number, number, number] | null;
-  /** Length of the axis a decode is chunked along: latent frames, or video frames for the single graph. */
+  /** Length of the axis a decode is chunked along: latent frames, or video frames for a scene latent and the single graph. */
   decodeFrames: number;
 }
 
@@ -96,7 +96,7 @@ export class PipelineRunner {
       throw new ModelError('unsupported_parameter', `${frames} frames: this model renders ${multipleOf}k+${plus} frames, at most ${tier.maxFrames}`, 'frames');
     }
     const shape = latentShape(latent, frames, tier.width, tier.height);
-    return { frames, width: tier.width, height: tier.height, latent: shape, decodeFrames: shape[1] };
+    return { frames, width: tier.width, height: tier.height, latent: shape, decodeFrames: decodeFrames(latent, frames) };
   }
 
   tokenize(prompt: string): BigInt64Array {
@@ -215,9 +215,9 @@ export class PipelineRunner {
   }
 
   /**
-   * Decodes frames [start, end) of the decode axis (latent frames; video frames for the single
-   * graph) for a set of rows in one call: RGB bytes [frames, height, width, 3] per row. The
-   * chunk that starts at 0 loses the frames a causal decoder writes before the first (4k+1).
+   * Decodes frames [start, end) of the decode axis (latent frames; video frames for a scene
+   * latent and the single graph) for a set of rows in one call: RGB bytes [frames, height, width, 3]
+   * per row. The chunk that starts at 0 loses the frames a causal decoder writes before the first (4k+1).
    */
   async decode(variant: string, clip: ClipShape, rows: readonly DecodeRow[], start = 0, end = clip.decodeFrames): Promise<Uint8Array[]> {
     const dc = this.pipeline.decoder;
@@ -234,7 +234,21 @@ export class PipelineRunner {
     const feeds: Record<string, ort.Tensor> = {};
     let videoFrames: number;
     let skip = 0;
-    if (clip.latent !== null) {
+    /** Clip time of each video frame in [start, end), one row per job. */
+    const frameTimes = () => {
+      const times = Float32Array.from({ length: end - start }, (_, k) => (clip.frames > 1 ? (start + k) / (clip.frames - 1) : 0));
+      return new ort.Tensor('float32', stackRows(rows.map(() => times), (k) => new Float32Array(k)), [n, end - start]);
+    };
+    if (clip.latent !== null && this.pipeline.latent!.layout === 'scene') {
+      // One latent per clip, rendered at the chunk's frame times.
+      const latents = rows.map((r) => {
+        if (!('latents' in r)) throw new WorkerError('internal_error', 'a pipeline decode takes latents', { retryable: false });
+        return r.latents.map((v) => v / dc.scalingFactor + dc.shiftFactor);
+      });
+      feeds[tensorFor(dc, 'inputs', 'latents').name] = new ort.Tensor('float32', stackRows(latents, (k) => new Float32Array(k)), [n, ...clip.latent]);
+      feeds[tensorFor(dc, 'inputs', 'frame_times').name] = frameTimes();
+      videoFrames = end - start;
+    } else if (clip.latent !== null) {
       const [c, , h, w] = clip.latent;
       const tc = this.pipeline.latent!.temporalCompression;
       const pieces = rows.map((r) => {
@@ -252,12 +266,11 @@ export class PipelineRunner {
         if (!('tokens' in r)) throw new WorkerError('internal_error', 'a single-graph decode takes tokens and noise', { retryable: false });
         return r;
       });
-      const times = Float32Array.from({ length: end - start }, (_, k) => (clip.frames > 1 ? (start + k) / (clip.frames - 1) : 0));
       const tokens = stackRows(graph.map((r) => r.tokens), (k) => new BigInt64Array(k));
       const noise = stackRows(graph.map((r) => r.noise), (k) => new Float32Array(k));
       feeds[tensorFor(dc, 'inputs', 'token_ids').name] = new ort.Tensor('int64', tokens, [n, tokens.length / n]);
       feeds[tensorFor(dc, 'inputs', 'noise').name] = new ort.Tensor('float32', noise, [n, noise.length / n]);
-      feeds[tensorFor(dc, 'inputs', 'frame_times').name] = new ort.Tensor('float32', stackRows(graph.map(() => times), (k) => new Float32Array(k)), [n, end - start]);
+      feeds[tensorFor(dc, 'inputs', 'frame_times').name] = frameTimes();
       videoFrames = end - start;
     }
     const out = await runSession(session, `decoder ${variant}`, feeds);
