@@ -6,7 +6,7 @@
 //   npm run build && node bench/cancel-latency.mjs [--n 6] [--model clickvid-shapes | pipeline-fixture]
 import os from 'node:os';
 import path from 'node:path';
-import { ModelRegistry } from '../packages/core/dist/index.js';
+import { decodeFrames, ModelRegistry } from '../packages/core/dist/index.js';
 import { ScheduledEngine } from '../packages/worker/dist/index.js';
 import { ROOT } from './lib.mjs';
 
@@ -27,7 +27,7 @@ const pipeline = registry.form === 'pipeline';
 if (pipeline) await engine.warmPipeline(modelsDir, model);
 else await engine.warm(tier.variant);
 const what = pipeline
-  ? `${registry.pipeline.tiers.final.steps} denoiser steps and ${registry.pipeline.tiers.final.latentShape[1]} decode chunks`
+  ? `${registry.pipeline.tiers.final.steps} denoiser steps, then ${decodeFrames(registry.pipeline.latent, frames)} ${registry.pipeline.latent.layout === 'scene' ? 'video' : 'latent'} frames decoded in pieces`
   : `${frames} frames in units of ${engine.chunkFrames(tier.variant)}`;
 console.log(`cancel latency, ${model}: ${n} running finals (${what}); load ${os.loadavg()[0].toFixed(2)}`);
 const rows = [];

@@ -24,6 +24,7 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 describe.each([
   { form: 'graph', models: testModel().dir, name: testModel().name },
   { form: 'pipeline', models: join(REPO_ROOT, 'models'), name: 'pipeline-fixture' },
+  { form: 'pipeline', models: join(REPO_ROOT, 'models'), name: 'clickvid-shapes-3.0' },
 ])('refine on promote, $form model ($name)', ({ models, name }) => {
   let bed: WorkerBed;
   let redis: Redis;

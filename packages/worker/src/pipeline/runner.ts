@@ -2,6 +2,7 @@ import type { Quality } from '@clickvid/contracts';
 import { decodeFrames, latentShape, ModelError, seededNoise, tensorFor, Tokenizer, type Component, type Pipeline, type PipelineTensor } from '@clickvid/core';
 import * as ort from 'onnxruntime-node';
 import { WorkerError } from '../errors.js';
+import { FRAME_QUANTUM } from '../step-scheduler.js';
 import { calculateShift, FlowMatchEulerScheduler, scaleNoise, type FlowMatchState } from './flow-match-euler.js';
 import { upsampleLatents } from './latent-upsample.js';
 import { classifierFreeGuidance, needsUncond } from './guidance.js';
@@ -234,10 +235,12 @@ export class PipelineRunner {
     const feeds: Record<string, ort.Tensor> = {};
     let videoFrames: number;
     let skip = 0;
-    /** Clip time of each video frame in [start, end), one row per job. */
-    const frameTimes = () => {
-      const times = Float32Array.from({ length: end - start }, (_, k) => (clip.frames > 1 ? (start + k) / (clip.frames - 1) : 0));
-      return new ort.Tensor('float32', stackRows(rows.map(() => times), (k) => new Float32Array(k)), [n, end - start]);
+    /** Frames rendered past `end` to fill the call to the frame quantum, and dropped. */
+    let trim = 0;
+    /** Clip time of each of `count` video frames from `start` (past the clip's end, its last frame), one row per job. */
+    const frameTimes = (count: number) => {
+      const times = Float32Array.from({ length: count }, (_, k) => (clip.frames > 1 ? Math.min(start + k, clip.frames - 1) / (clip.frames - 1) : 0));
+      return new ort.Tensor('float32', stackRows(rows.map(() => times), (k) => new Float32Array(k)), [n, count]);
     };
     if (clip.latent !== null && this.pipeline.latent!.layout === 'scene') {
       // One latent per clip, rendered at the chunk's frame times.
@@ -246,8 +249,11 @@ export class PipelineRunner {
         return r.latents.map((v) => v / dc.scalingFactor + dc.shiftFactor);
       });
       feeds[tensorFor(dc, 'inputs', 'latents').name] = new ort.Tensor('float32', stackRows(latents, (k) => new Float32Array(k)), [n, ...clip.latent]);
-      feeds[tensorFor(dc, 'inputs', 'frame_times').name] = frameTimes();
-      videoFrames = end - start;
+      // Every call renders a multiple of the frame quantum, so a frame's bytes never depend on the
+      // piece it was in (a clip of 17 frames decodes alike whole or in pieces of 4).
+      videoFrames = Math.ceil((end - start) / FRAME_QUANTUM) * FRAME_QUANTUM;
+      trim = videoFrames - (end - start);
+      feeds[tensorFor(dc, 'inputs', 'frame_times').name] = frameTimes(videoFrames);
     } else if (clip.latent !== null) {
       const [c, , h, w] = clip.latent;
       const tc = this.pipeline.latent!.temporalCompression;
@@ -270,24 +276,27 @@ export class PipelineRunner {
       const noise = stackRows(graph.map((r) => r.noise), (k) => new Float32Array(k));
       feeds[tensorFor(dc, 'inputs', 'token_ids').name] = new ort.Tensor('int64', tokens, [n, tokens.length / n]);
       feeds[tensorFor(dc, 'inputs', 'noise').name] = new ort.Tensor('float32', noise, [n, noise.length / n]);
-      feeds[tensorFor(dc, 'inputs', 'frame_times').name] = frameTimes();
+      feeds[tensorFor(dc, 'inputs', 'frame_times').name] = frameTimes(end - start);
       videoFrames = end - start;
     }
     const out = await runSession(session, `decoder ${variant}`, feeds);
     const spec = tensorFor(dc, 'outputs', 'video');
     const { width, height } = clip;
     const per = videoFrames * height * width * 3;
+    const frameBytes = height * width * 3;
     if (dc.video.layout === 'bcfhw') {
       const data = floatOutput(out, spec, n * per);
-      return rows.map((_, i) => rgbBytes(data, i * per, videoFrames, height, width, dc.video.range, skip));
+      return rows.map((_, i) => {
+        const rgb = rgbBytes(data, i * per, videoFrames, height, width, dc.video.range, skip);
+        return trim ? rgb.slice(0, rgb.length - trim * frameBytes) : rgb;
+      });
     }
     const video = out[spec.name];
     if (video === undefined || video.type !== 'uint8' || video.data.length !== n * per) {
       throw new WorkerError('inference_failed', `decoder ${variant}: ${spec.name} is not uint8 [${n}, ${videoFrames}, ${height}, ${width}, 3]`, { retryable: false });
     }
     const data = video.data as Uint8Array;
-    const frameBytes = height * width * 3;
-    return rows.map((_, i) => data.slice(i * per + skip * frameBytes, (i + 1) * per));
+    return rows.map((_, i) => data.slice(i * per + skip * frameBytes, (i + 1) * per - trim * frameBytes));
   }
 
   async close(): Promise<void> {
