@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const VARIANTS = ['fp32-128', 'fp32-256', 'int8-128', 'int8-256'];
-// the default model (core config's CLICKVID_MODEL): 2.0.0's decoders with the 2.2 text encoder
+// 2.2: 2.0.0's decoders with the 2.2 text encoder, the weights the default 3.0.0 serves in pipeline form (its own smoke test: ../clickvid-shapes-3.0/eval.test.ts)
 const DEFAULT_DIR = new URL('../clickvid-shapes-2.2', import.meta.url).pathname;
 
 async function evaluate(...args: string[]): Promise<Record<string, Record<string, number>>> {
