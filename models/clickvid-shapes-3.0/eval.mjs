@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPipeline } from '../../packages/core/dist/index.js';
 import { PipelineRunner } from '../../packages/worker/dist/index.js';
-import { analyzeVideo, heldoutSet, paraphraseSet, score } from '../clickvid-shapes/runtime.mjs';
+import { analyzeVideo, heldoutSet, paraphraseSet, parseEvalArgs, score } from '../clickvid-shapes/runtime.mjs';
 
 const DIR = dirname(fileURLToPath(import.meta.url));
 const ATTRS = ['count', 'color', 'shape', 'motion', 'background'];
@@ -25,25 +25,7 @@ const ATTRS = ['count', 'color', 'shape', 'motion', 'background'];
 const FRAMES_PER_CALL = 8;
 
 function parseArgs(argv) {
-  const a = { subset: 0, json: false, minAccuracy: null, write: false, speed: null, split: 'heldout', perCount: 2, tiers: null, threads: 2, batch: 4 };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const next = () => argv[++i];
-    if (k === '--subset') a.subset = parseInt(next(), 10);
-    else if (k === '--json') a.json = true;
-    else if (k === '--min-accuracy') { let v = parseFloat(next()); if (v > 1) v /= 100; a.minAccuracy = v; }
-    else if (k === '--write') a.write = true;
-    else if (k === '--speed') a.speed = true;
-    else if (k === '--no-speed') a.speed = false;
-    else if (k === '--split') a.split = next();
-    else if (k === '--per-count') a.perCount = parseInt(next(), 10);
-    else if (k === '--tiers') a.tiers = next().split(',');
-    else if (k === '--threads') a.threads = parseInt(next(), 10);
-    else if (k === '--batch') a.batch = parseInt(next(), 10);
-    else throw new Error(`unknown flag ${k} (see the header of eval.mjs)`);
-  }
-  if (a.speed === null) a.speed = !a.subset;
-  return a;
+  return parseEvalArgs(argv, { tiers: null }, { '--tiers': (a, next) => (a.tiers = next().split(',')) });
 }
 
 /**

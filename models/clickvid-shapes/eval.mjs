@@ -15,32 +15,15 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   MODEL_DIR, loadManifest, loadOrt, createSession, generate, analyzeVideo, score,
-  heldoutSet, seenSet, extendedSet, paraphraseSet, tierFrames,
+  heldoutSet, seenSet, extendedSet, paraphraseSet, tierFrames, parseEvalArgs,
 } from './runtime.mjs';
 
 function parseArgs(argv) {
-  const a = { subset: 0, json: false, minAccuracy: null, write: false, speed: null, split: 'heldout', perCount: 2, variants: null, threads: 2, dump: null, batch: 4, dir: MODEL_DIR };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const next = () => argv[++i];
-    if (k === '--subset') a.subset = parseInt(next(), 10);
-    else if (k === '--json') a.json = true;
-    else if (k === '--min-accuracy') { let v = parseFloat(next()); if (v > 1) v /= 100; a.minAccuracy = v; }
-    else if (k === '--write') a.write = true;
-    else if (k === '--speed') a.speed = true;
-    else if (k === '--no-speed') a.speed = false;
-    else if (k === '--split') a.split = next();
-    else if (k === '--per-count') a.perCount = parseInt(next(), 10);
-    else if (k === '--variants') a.variants = next().split(',');
-    else if (k === '--threads') a.threads = parseInt(next(), 10);
-    else if (k === '--dump') a.dump = next();
-    else if (k === '--batch') a.batch = parseInt(next(), 10);
-    else if (k === '--dir') a.dir = next();
-    else if (k === '--help' || k === '-h') { console.log('see header of eval.mjs'); process.exit(0); }
-    else throw new Error(`unknown flag ${k}`);
-  }
-  if (a.speed === null) a.speed = !a.subset;
-  return a;
+  return parseEvalArgs(argv, { variants: null, dump: null, dir: MODEL_DIR }, {
+    '--variants': (a, next) => (a.variants = next().split(',')),
+    '--dump': (a, next) => (a.dump = next()),
+    '--dir': (a, next) => (a.dir = next()),
+  });
 }
 
 // frames used when evaluating a variant: those of the first tier that serves it, else of a tier

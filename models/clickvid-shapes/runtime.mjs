@@ -423,3 +423,31 @@ export function paraphraseSet(dir = MODEL_DIR) {
 export function tierFrames(tier) {
   return Math.max(1, Math.round(tier.fps * tier.duration_s));
 }
+
+// ---------------------------------------------------------------- command line
+/**
+ * The flags every eval script takes (see eval.mjs's header); `extra` maps a script's own flags to
+ * handlers `(args, next) => void`. --speed defaults to on for a full run, off for a --subset.
+ */
+export function parseEvalArgs(argv, defaults = {}, extra = {}) {
+  const a = { subset: 0, json: false, minAccuracy: null, write: false, speed: null, split: 'heldout', perCount: 2, threads: 2, batch: 4, ...defaults };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const next = () => argv[++i];
+    if (k === '--subset') a.subset = parseInt(next(), 10);
+    else if (k === '--json') a.json = true;
+    else if (k === '--min-accuracy') { let v = parseFloat(next()); if (v > 1) v /= 100; a.minAccuracy = v; }
+    else if (k === '--write') a.write = true;
+    else if (k === '--speed') a.speed = true;
+    else if (k === '--no-speed') a.speed = false;
+    else if (k === '--split') a.split = next();
+    else if (k === '--per-count') a.perCount = parseInt(next(), 10);
+    else if (k === '--threads') a.threads = parseInt(next(), 10);
+    else if (k === '--batch') a.batch = parseInt(next(), 10);
+    else if (Object.hasOwn(extra, k)) extra[k](a, next);
+    else if (k === '--help' || k === '-h') { console.log('see the header of the eval script'); process.exit(0); }
+    else throw new Error(`unknown flag ${k} (see the header of the eval script)`);
+  }
+  if (a.speed === null) a.speed = !a.subset;
+  return a;
+}

@@ -1,23 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisHandle } from '../../../test/harness.js';
+import { describe, expect, it } from 'vitest';
 import { ClusterMetrics } from './cluster-metrics.js';
-import { createRedis, type Redis } from './redis.js';
+import { jobRedis } from './job.testkit.js';
 
-let rh: RedisHandle;
-let redis: Redis;
-
-beforeAll(async () => {
-  rh = await startRedis();
-  redis = createRedis(rh.url);
-});
-afterAll(async () => {
-  redis.disconnect();
-  await rh.stop();
-});
+const t = jobRedis();
 
 describe('ClusterMetrics', () => {
   it('renders a label value that holds a "|" (a pipeline unit\'s variant) as one well-formed series', async () => {
-    const m = new ClusterMetrics(redis);
+    const m = new ClusterMetrics(t.redis);
     m.observe('clickvid_batch_size', { lane: 'draft', variant: 'clickvid-shapes@3.0.0|int8-128', model_version: '3.0.0' }, 2);
     m.inc('clickvid_jobs_total', { quality: 'draft', model_version: '3.0.0' });
     await new Promise((r) => setTimeout(r, 50));
