@@ -1,27 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from '@clickvid/core';
 
+// Run with EVAL, as core's scripts are: a command defined on the client later (defineCommand) is missing from an
+// auto-pipeline made before it, and ioredis then fails the command and throws outside any request.
+
 /** Renews the claim if it still holds the value we wrote. */
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 /** Replaces the claim with its final value and TTL, if it is still ours. */
 const COMMIT = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1 end return 0`;
 /** Drops the claim, if it is still ours. */
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
-type ClaimCommands = {
-  cvClaimRenew(key: string, value: string, ttlMs: number): Promise<number>;
-  cvClaimCommit(key: string, value: string, final: string, ttlS: number): Promise<number>;
-  cvClaimRelease(key: string, value: string): Promise<number>;
-};
-
-function commands(redis: Redis): ClaimCommands {
-  if (!('cvClaimRenew' in redis)) {
-    redis.defineCommand('cvClaimRenew', { numberOfKeys: 1, lua: RENEW });
-    redis.defineCommand('cvClaimCommit', { numberOfKeys: 1, lua: COMMIT });
-    redis.defineCommand('cvClaimRelease', { numberOfKeys: 1, lua: RELEASE });
-  }
-  return redis as unknown as ClaimCommands;
-}
 
 /** How long a claim lives without renewal: what a crash costs the next request with the same key. */
 export const CLAIM_TTL_MS = 10_000;
@@ -42,7 +30,7 @@ export class Claim {
     ttlMs: number,
   ) {
     // Renewed three times per TTL: a single late or failed renewal does not lose it.
-    this.timer = setInterval(() => void commands(redis).cvClaimRenew(key, value, ttlMs).catch(() => 0), Math.max(10, Math.floor(ttlMs / 3)));
+    this.timer = setInterval(() => void redis.eval(RENEW, 1, key, value, ttlMs).catch(() => 0), Math.max(10, Math.floor(ttlMs / 3)));
     this.timer.unref();
   }
 
@@ -63,13 +51,13 @@ export class Claim {
   /** Stores the final value for `ttlS` seconds. False when the claim was lost meanwhile (expired and taken). */
   async commit(final: string, ttlS: number): Promise<boolean> {
     clearInterval(this.timer);
-    return (await commands(this.redis).cvClaimCommit(this.key, this.value, final, ttlS)) === 1;
+    return (await this.redis.eval(COMMIT, 1, this.key, this.value, final, ttlS)) === 1;
   }
 
   /** Gives the key up so a retry can run at once. */
   async release(): Promise<void> {
     clearInterval(this.timer);
-    await commands(this.redis).cvClaimRelease(this.key, this.value);
+    await this.redis.eval(RELEASE, 1, this.key, this.value);
   }
 
   /** Stops renewing without touching the key (it expires on its own). */

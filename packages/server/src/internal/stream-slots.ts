@@ -14,8 +14,6 @@ return 1
 
 const LEASE_MS = 30_000;
 
-type SlotCommands = { cvStreamAcquire(key: string, now: number, expiry: number, limit: number, id: string, ttlMs: number): Promise<number> };
-
 /**
  * Concurrent event streams per team, counted in Redis so the cap holds across servers.
  * Each open stream holds a lease it renews; a server that dies without closing its streams
@@ -25,15 +23,13 @@ export class StreamSlots {
   constructor(
     private readonly redis: Redis,
     private readonly limit: number,
-  ) {
-    if (!('cvStreamAcquire' in redis)) redis.defineCommand('cvStreamAcquire', { numberOfKeys: 1, lua: ACQUIRE });
-  }
+  ) {}
 
   /** A held slot (renew it while the stream is open, release it at the end), or null when the team is at its limit. */
   async acquire(team: string, id: string): Promise<{ renew(): Promise<void>; release(): Promise<void> } | null> {
     const key = keys.teamStreams(team);
     const now = Date.now();
-    const ok = await (this.redis as unknown as SlotCommands).cvStreamAcquire(key, now, now + LEASE_MS, this.limit, id, LEASE_MS * 2);
+    const ok = await this.redis.eval(ACQUIRE, 1, key, now, now + LEASE_MS, this.limit, id, LEASE_MS * 2);
     if (ok !== 1) return null;
     return {
       renew: async () => {
