@@ -39,7 +39,7 @@ describe('clickvid-shapes', () => {
     expect(Object.keys(acc).sort()).toEqual(['fp32-256', 'int8-128']);
   }, 180_000);
 
-  it("the default model (2.2) follows a creator's own words: held-out synonyms, orders and clauses", async () => {
+  it("2.2 (the weights the default 3.0 serves) follows a creator's own words: held-out synonyms, orders and clauses", async () => {
     // The first 12 of the split are the hand-written prompts ("on a white background, a yellow
     // triangle moves left", "2 red balls rising on a black backdrop", "I want a green triangle
     // heading right. The background is purple!", "Red box, bouncing, on a cyan backdrop.", ...);
