@@ -92,6 +92,15 @@ describe('DeliveryStore', () => {
     expect((await store.list('alpha', { limit: 25 })).nextCursor).toBeNull();
   });
 
+  it('lists in the order they were created, newest first, also within one millisecond', async () => {
+    // Ids are derived from event ids (hashes): ties in time must not fall back to their order.
+    const now = Date.now();
+    const made = Array.from({ length: 12 }, (_, i) => delivery(100 + i));
+    for (const d of made) await store.create(d, now);
+    const page = await store.list('alpha', { limit: 12 });
+    expect(page.deliveries.map((s) => s.delivery.id)).toEqual(made.map((d) => d.id).reverse());
+  });
+
   it('filters by job and status, and lists only the team asked for', async () => {
     for (let i = 0; i < 9; i++) await store.create(delivery(i));
     await store.create(delivery(100, { team: 'beta' }));

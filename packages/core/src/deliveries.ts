@@ -48,7 +48,12 @@ local ttl = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
 redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('EXPIRE', KEYS[1], ttl)
-redis.call('ZADD', KEYS[2], now, ARGV[4])
+-- The index orders by creation: a delivery made in the same millisecond as the newest, or one
+-- whose clock is behind it, goes 1 ms after it (ids are hashes and would order ties at random).
+local top = redis.call('ZREVRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+local score = now
+if top[2] and tonumber(top[2]) >= now then score = tonumber(top[2]) + 1 end
+redis.call('ZADD', KEYS[2], score, ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - ttl * 1000))
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[3]) + 1))
 redis.call('EXPIRE', KEYS[2], ttl)
