@@ -29,11 +29,10 @@ function parseArgs(argv) {
 }
 
 /**
- * Renders jobs of one tier as one batch, the way the worker's step scheduler runs rows: one text
- * encoder call, every row in each denoiser call, decode calls of FRAMES_PER_CALL frames.
- * → { videos: Uint8Array[], latents: Float32Array[], clip }
+ * The denoising loop for jobs of one tier as one batch, the way the worker's step scheduler runs
+ * rows: one text-encoder call, every row in each denoiser call. → { latents: Float32Array[], clip }
  */
-export async function renderBatch(runner, quality, jobs, framesPerCall = FRAMES_PER_CALL) {
+async function denoiseBatch(runner, quality, jobs) {
   const tier = runner.pipeline.tiers[quality];
   const clip = runner.clip(quality);
   const embeddings = await runner.encode(jobs.map((j) => j.prompt));
@@ -42,12 +41,19 @@ export async function renderBatch(runner, quality, jobs, framesPerCall = FRAMES_
     const next = await runner.step(tier.variants.denoiser, clip, rows);
     rows = rows.map((r, i) => ({ ...r, latents: next[i] }));
   }
+  return { latents: rows.map((r) => r.latents), clip };
+}
+
+/** {@link denoiseBatch}, then decode calls of `framesPerCall` frames. → { videos: Uint8Array[], latents, clip } */
+export async function renderBatch(runner, quality, jobs, framesPerCall = FRAMES_PER_CALL) {
+  const { latents, clip } = await denoiseBatch(runner, quality, jobs);
+  const decoder = runner.pipeline.tiers[quality].variants.decoder;
   const pieces = jobs.map(() => []);
   for (let f = 0; f < clip.decodeFrames; f += framesPerCall) {
-    const out = await runner.decode(tier.variants.decoder, clip, rows.map((r) => ({ latents: r.latents })), f, Math.min(f + framesPerCall, clip.decodeFrames));
+    const out = await runner.decode(decoder, clip, latents.map((l) => ({ latents: l })), f, Math.min(f + framesPerCall, clip.decodeFrames));
     out.forEach((o, i) => pieces[i].push(o));
   }
-  return { videos: pieces.map((p) => Buffer.concat(p)), latents: rows.map((r) => r.latents), clip };
+  return { videos: pieces.map((p) => Buffer.concat(p)), latents, clip };
 }
 
 async function evalTier(runner, quality, items, args) {
@@ -99,20 +105,14 @@ async function timeTier(runner, quality, batches, reps = 3) {
 /** What the denoiser makes of the seed: the 8 seed-variation channels of the final latents over 200 seeds. */
 async function seedVariation(runner, quality) {
   const jobs = Array.from({ length: 200 }, (_, i) => ({ prompt: 'a red circle moving right on a black background', seed: 7000 + i }));
-  const clip = runner.clip(quality);
-  const tier = runner.pipeline.tiers[quality];
-  const [embedding] = await runner.encode([jobs[0].prompt]);
   const seedPart = [];
   let attributesMaxDiff = 0;
-  let first = null;
-  for (const j of jobs) {
-    let latents = runner.initialLatents(j.seed, clip);
-    const state = runner.schedule(clip, tier.steps);
-    while (state.index < state.timesteps.length) [latents] = await runner.step(tier.variants.denoiser, clip, [{ latents, embedding, state, guidanceScale: tier.guidanceScale }]);
-    const attrs = latents.subarray(0, latents.length - 8);
-    first ??= attrs;
+  const { latents } = await denoiseBatch(runner, quality, jobs);
+  const first = latents[0].subarray(0, latents[0].length - 8);
+  for (const l of latents) {
+    const attrs = l.subarray(0, l.length - 8);
     for (let k = 0; k < attrs.length; k++) attributesMaxDiff = Math.max(attributesMaxDiff, Math.abs(attrs[k] - first[k]));
-    seedPart.push(...latents.subarray(latents.length - 8));
+    seedPart.push(...l.subarray(l.length - 8));
   }
   const mean = seedPart.reduce((a, b) => a + b, 0) / seedPart.length;
   const std = Math.sqrt(seedPart.reduce((a, b) => a + (b - mean) ** 2, 0) / seedPart.length);

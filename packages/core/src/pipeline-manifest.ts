@@ -72,6 +72,7 @@ export const PipelineTokenizer = z.discriminatedUnion('type', [WordTokenizer, Js
 export type PipelineTokenizer = z.infer<typeof PipelineTokenizer>;
 
 const Variant = FileRef.extend({ precision: z.enum(['fp32', 'fp16', 'int8']) });
+const Variants = z.record(z.string(), Variant).refine((v) => Object.keys(v).length > 0, 'at least one variant');
 
 /**
  * How the decoder may be split so that no one call runs long: latent frames decode independently
@@ -110,10 +111,10 @@ export const PipelineComponents = z.object({
     prediction: z.literal('velocity'),
     /** What the timestep input carries: diffusers' timesteps (σ·num_train_timesteps) or σ itself. */
     timestep_value: z.enum(['timestep', 'sigma']).default('timestep'),
-    variants: z.record(z.string(), Variant).refine((v) => Object.keys(v).length > 0, 'at least one variant'),
+    variants: Variants,
   }),
   /** One file (a VAE decodes any resolution), or variants by precision and resolution, each tier naming its own. */
-  decoder: z.union([FileRef.extend(DecoderFields), z.object({ ...DecoderFields, variants: z.record(z.string(), Variant).refine((v) => Object.keys(v).length > 0, 'at least one variant') })]),
+  decoder: z.union([FileRef.extend(DecoderFields), z.object({ ...DecoderFields, variants: Variants })]),
 });
 
 /** scheduler/scheduler_config.json as diffusers writes it; features we do not implement are refused, not ignored. */

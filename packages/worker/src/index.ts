@@ -2,7 +2,7 @@
 export { startWorker, type StartWorkerOptions, type RunningWorker } from './worker.js';
 export { createProcessor, outputCacheHook, ENCODE_NICE, PRESET, type ProcessorDeps, type RenderCache, type RenderOutcome } from './processor.js';
 export { ScheduledEngine, RenderCanceled, type RenderControl, type RenderRequest, type RenderShare, type ScheduledEngineOptions } from './scheduled-engine.js';
-export { StepScheduler, FRAME_QUANTUM, framesPerUnit, type StepSchedulerOptions } from './step-scheduler.js';
+export { StepScheduler, FRAME_QUANTUM, type StepSchedulerOptions } from './step-scheduler.js';
 export { InferenceEngine, sha256File, type EngineItem, type EngineResult, type InferenceEngineOptions, type VariantFile } from './engine.js';
 export { Encoder, type EncodeResult, type EncodeSpec, type EncoderOptions } from './encoder.js';
 export { WorkerError, classifyError, toBullError } from './errors.js';

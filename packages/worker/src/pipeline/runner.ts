@@ -242,30 +242,31 @@ export class PipelineRunner {
       const times = Float32Array.from({ length: count }, (_, k) => (clip.frames > 1 ? Math.min(start + k, clip.frames - 1) / (clip.frames - 1) : 0));
       return new ort.Tensor('float32', stackRows(rows.map(() => times), (k) => new Float32Array(k)), [n, count]);
     };
-    if (clip.latent !== null && this.pipeline.latent!.layout === 'scene') {
-      // One latent per clip, rendered at the chunk's frame times.
-      const latents = rows.map((r) => {
+    if (clip.latent !== null) {
+      const latentsOf = (r: DecodeRow) => {
         if (!('latents' in r)) throw new WorkerError('internal_error', 'a pipeline decode takes latents', { retryable: false });
-        return r.latents.map((v) => v / dc.scalingFactor + dc.shiftFactor);
-      });
-      feeds[tensorFor(dc, 'inputs', 'latents').name] = new ort.Tensor('float32', stackRows(latents, (k) => new Float32Array(k)), [n, ...clip.latent]);
-      // Every call renders a multiple of the frame quantum, so a frame's bytes never depend on the
-      // piece it was in (a clip of 17 frames decodes alike whole or in pieces of 4).
-      videoFrames = Math.ceil((end - start) / FRAME_QUANTUM) * FRAME_QUANTUM;
-      trim = videoFrames - (end - start);
-      feeds[tensorFor(dc, 'inputs', 'frame_times').name] = frameTimes(videoFrames);
-    } else if (clip.latent !== null) {
-      const [c, , h, w] = clip.latent;
-      const tc = this.pipeline.latent!.temporalCompression;
-      const pieces = rows.map((r) => {
-        if (!('latents' in r)) throw new WorkerError('internal_error', 'a pipeline decode takes latents', { retryable: false });
-        const piece = sliceFrames(r.latents, clip.latent!, start, end);
-        for (let k = 0; k < piece.length; k++) piece[k] = piece[k]! / dc.scalingFactor + dc.shiftFactor;
-        return piece;
-      });
-      feeds[tensorFor(dc, 'inputs', 'latents').name] = new ort.Tensor('float32', stackRows(pieces, (k) => new Float32Array(k)), [n, c, end - start, h, w]);
-      videoFrames = (end - start) * tc;
-      if (start === 0) skip = clip.decodeFrames * tc - clip.frames;
+        return r.latents;
+      };
+      /** As diffusers does before vae.decode: latents / scaling_factor + shift_factor. */
+      const unscale = (x: Float32Array) => x.map((v) => v / dc.scalingFactor + dc.shiftFactor);
+      const latentsInput = tensorFor(dc, 'inputs', 'latents').name;
+      if (this.pipeline.latent!.layout === 'scene') {
+        // One latent per clip, rendered at the chunk's frame times.
+        const latents = rows.map((r) => unscale(latentsOf(r)));
+        feeds[latentsInput] = new ort.Tensor('float32', stackRows(latents, (k) => new Float32Array(k)), [n, ...clip.latent]);
+        // Every call renders a multiple of the frame quantum, so a frame's bytes never depend on the
+        // piece it was in (a clip of 17 frames decodes alike whole or in pieces of 4).
+        videoFrames = Math.ceil((end - start) / FRAME_QUANTUM) * FRAME_QUANTUM;
+        trim = videoFrames - (end - start);
+        feeds[tensorFor(dc, 'inputs', 'frame_times').name] = frameTimes(videoFrames);
+      } else {
+        const [c, , h, w] = clip.latent;
+        const tc = this.pipeline.latent!.temporalCompression;
+        const pieces = rows.map((r) => unscale(sliceFrames(latentsOf(r), clip.latent!, start, end)));
+        feeds[latentsInput] = new ort.Tensor('float32', stackRows(pieces, (k) => new Float32Array(k)), [n, c, end - start, h, w]);
+        videoFrames = (end - start) * tc;
+        if (start === 0) skip = clip.decodeFrames * tc - clip.frames;
+      }
     } else {
       // The single graph: tokens, seed noise and the clip time of each frame in the chunk.
       const graph = rows.map((r) => {
